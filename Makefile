@@ -1,0 +1,78 @@
+# multistore: the PGXS build of the extension, the proxy, and every developer
+# command.  `make run` and `make test` are the two a newcomer needs.
+
+EXTENSION = multistore
+EXTVERSION = 0.1.0
+
+MODULE_big = multistore
+OBJS = $(patsubst %.c,%.o,$(wildcard extension/*.c))
+DATA = $(wildcard sql/$(EXTENSION)--*--*.sql)
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+SHLIB_LINK = -largon2
+PG_CPPFLAGS = -Iextension
+PG_CFLAGS = -Werror -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+
+# The pgTAP suites run through our own installcheck below.
+NO_INSTALLCHECK = 1
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+
+all: sql/$(EXTENSION)--$(EXTVERSION).sql proxy
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql
+	cp $< $@
+
+include $(PGXS)
+
+.PHONY: proxy proxy-clean run test installcheck migrate seed bench lint format dist \
+        unit-test e2e-test
+
+proxy:
+	$(MAKE) -C proxy
+
+clean: proxy-clean
+proxy-clean:
+	$(MAKE) -C proxy clean
+
+# Installs what is missing, builds, starts a throwaway cluster under .run/
+# (or uses $DATABASE_URL), loads the sample data, runs the proxy on :4000.
+run:
+	@scripts/run
+
+# A fresh throwaway cluster, then every suite; exit 0 only if all pass.
+test:
+	@scripts/test
+
+# pgTAP suites against an existing server (libpq environment or DATABASE_URL).
+installcheck:
+	pg_prove $(if $(DATABASE_URL),-d "$(DATABASE_URL)") tests/pgtap/*.sql
+
+# Proxy unit tests: no database needed.
+unit-test:
+	$(MAKE) -C proxy test
+
+# Create or update the extension in $DATABASE_URL; never loads sample data.
+migrate:
+	@scripts/migrate
+
+# Load the sample data into $DATABASE_URL (idempotent).
+seed:
+	@scripts/seed
+
+bench:
+	@scripts/bench
+
+lint:
+	clang-format --dry-run --Werror extension/*.[ch] proxy/*.[ch] tests/proxy/*.[ch]
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+	  --suppress=missingIncludeSystem -I extension -I proxy \
+	  -I $(shell $(PG_CONFIG) --includedir-server) extension proxy
+
+format:
+	clang-format -i extension/*.[ch] proxy/*.[ch] tests/proxy/*.[ch]
+
+dist:
+	mkdir -p dist
+	git archive --format zip --prefix=$(EXTENSION)-$(EXTVERSION)/ \
+	  --output dist/$(EXTENSION)-$(EXTVERSION).zip HEAD

@@ -1,0 +1,112 @@
+/*-------------------------------------------------------------------------
+ *
+ * multistore.c
+ *	  Module entry: the magic block and _PG_init, which lets each concern
+ *	  define its GUCs; plus the SPI plan cache every concern uses.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+
+#include "json_build.h"
+
+#include "multistore.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	StoresInit();
+	AccountsInit();
+
+	MarkGUCPrefixReserved("multistore");
+}
+
+SPIPlanPtr
+MsPlan(SPIPlanPtr *cache, const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan;
+
+	if (*cache != NULL)
+		return *cache;
+	plan = SPI_prepare(sql, nargs, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	*cache = plan;
+	return plan;
+}
+
+uint64
+MsExecute(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, long count)
+{
+	int			rc = SPI_execute_plan(plan, values, nulls, read_only, count);
+
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+/*
+ * MsIdIsValid: 1..64 characters of [A-Za-z0-9_.:-].  Strapi's documentIds
+ * and the sample data's "store_1" both fit.
+ */
+bool
+MsIdIsValid(const char *id)
+{
+	size_t		len = strlen(id);
+
+	if (len == 0 || len > MS_ID_MAX_LENGTH)
+		return false;
+	for (const char *p = id; *p; p++)
+	{
+		bool		ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			(*p >= '0' && *p <= '9') || (*p != '\0' && strchr("_.:-", *p) != NULL);
+
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+char *
+MsColumnText(uint64 row, int column)
+{
+	return SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column);
+}
+
+/*
+ * health() answers {"db":"ok","extensionVersion":...,"libraryVersion":...}:
+ * the version installed in this database and the version of the loaded
+ * library, which differ between `make install` and ALTER EXTENSION UPDATE.
+ */
+PG_FUNCTION_INFO_V1(ms_health);
+Datum
+ms_health(PG_FUNCTION_ARGS)
+{
+	JsonWriter	w;
+	char	   *installed = NULL;
+
+	JwInit(&w);
+	SPI_connect();
+	if (SPI_execute("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'multistore'",
+					true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+		installed = MsColumnText(0, 1);
+	JwObjectStart(&w, NULL);
+	JwString(&w, "db", "ok");
+	JwStringOrNull(&w, "extensionVersion", installed);
+	JwString(&w, "libraryVersion", MULTISTORE_VERSION);
+	JwObjectEnd(&w);
+	SPI_finish();
+	PG_RETURN_DATUM(JwFinish(&w));
+}

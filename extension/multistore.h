@@ -1,0 +1,41 @@
+/*-------------------------------------------------------------------------
+ *
+ * multistore.h
+ *	  What the concerns of the extension share: their Init functions, kept
+ *	  SPI plans and the id rules.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MULTISTORE_H
+#define MULTISTORE_H
+
+#include "postgres.h"
+
+#include "executor/spi.h"
+
+#define MULTISTORE_VERSION "0.1.0"
+
+/* Store and product ids: opaque text, safe in URLs and logs */
+#define MS_ID_MAX_LENGTH 64
+
+/* One Init per concern, called from _PG_init */
+extern void StoresInit(void);
+extern void AccountsInit(void);
+
+/*
+ * MsPlan prepares sql once per backend and keeps the plan; *cache holds it
+ * between calls.  Call inside SPI_connect.
+ */
+extern SPIPlanPtr MsPlan(SPIPlanPtr *cache, const char *sql, int nargs, Oid *argtypes);
+
+/* Runs a kept plan and fails on any SPI error; returns SPI_processed */
+extern uint64 MsExecute(SPIPlanPtr plan, Datum *values, const char *nulls,
+						bool read_only, long count);
+
+/* Is text a well-formed store or product id? */
+extern bool MsIdIsValid(const char *id);
+
+/* The text of a column of SPI_tuptable's row "row", or NULL */
+extern char *MsColumnText(uint64 row, int column);
+
+#endif							/* MULTISTORE_H */

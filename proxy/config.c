@@ -1,0 +1,131 @@
+/*
+ * config.c
+ *	  Settings from the environment, each checked with a one-line reason.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+/* A setting's value, or NULL when unset or empty */
+static const char *
+Value(GetEnv getenv_fn, const char *name)
+{
+	const char *v = getenv_fn(name);
+
+	return v && *v ? v : NULL;
+}
+
+static bool
+ReadInt(GetEnv getenv_fn, const char *name, int def, int min, int max, int *out,
+		char *err, size_t errlen)
+{
+	const char *v = Value(getenv_fn, name);
+	char	   *end;
+	long		n;
+
+	if (v == NULL)
+	{
+		*out = def;
+		return true;
+	}
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || end == v || n < min || n > max)
+	{
+		snprintf(err, errlen, "%s must be an integer from %d to %d (got \"%.40s\")",
+				 name, min, max, v);
+		return false;
+	}
+	*out = (int) n;
+	return true;
+}
+
+static char *
+Dup(const char *v)
+{
+	return v ? strdup(v) : NULL;
+}
+
+bool
+ConfigLoad(Config *c, GetEnv getenv_fn, char *err, size_t errlen)
+{
+	const char *v;
+	int			body_bytes;
+
+	memset(c, 0, sizeof(*c));
+
+	if ((v = Value(getenv_fn, "DATABASE_URL")) == NULL)
+	{
+		snprintf(err, errlen, "DATABASE_URL is required (a libpq URL such as postgresql://user@host:5432/db)");
+		return false;
+	}
+	c->database_url = strdup(v);
+	c->database_read_url = Dup(Value(getenv_fn, "DATABASE_READ_URL"));
+	c->host = strdup(Value(getenv_fn, "HOST") ? Value(getenv_fn, "HOST") : "0.0.0.0");
+
+	if (!ReadInt(getenv_fn, "PORT", 4000, 1, 65535, &c->port, err, errlen))
+		return false;
+
+	if ((v = Value(getenv_fn, "JWT_SECRET")) == NULL)
+	{
+		snprintf(err, errlen, "JWT_SECRET is required (at least 32 bytes; e.g. openssl rand -hex 32)");
+		return false;
+	}
+	if (strlen(v) < 32)
+	{
+		snprintf(err, errlen, "JWT_SECRET must be at least 32 bytes long (got %zu)", strlen(v));
+		return false;
+	}
+	c->jwt_secret = strdup(v);
+	c->jwt_issuer = strdup(Value(getenv_fn, "JWT_ISSUER") ? Value(getenv_fn, "JWT_ISSUER") : "multistore");
+	c->jwt_audience = strdup(Value(getenv_fn, "JWT_AUDIENCE") ? Value(getenv_fn, "JWT_AUDIENCE") : "multistore-api");
+	if (!ReadInt(getenv_fn, "ACCESS_TOKEN_TTL", 900, 60, 86400, &c->access_token_ttl, err, errlen) ||
+		!ReadInt(getenv_fn, "DB_POOL_SIZE", 8, 1, 256, &c->db_pool_size, err, errlen) ||
+		!ReadInt(getenv_fn, "HTTP_THREADS", c->db_pool_size, 1, 256, &c->http_threads, err, errlen) ||
+		!ReadInt(getenv_fn, "MAX_BODY_BYTES", 1048576, 1024, 64 * 1048576, &body_bytes, err, errlen) ||
+		!ReadInt(getenv_fn, "MAX_CONNECTIONS", 4096, 16, 1000000, &c->max_connections, err, errlen) ||
+		!ReadInt(getenv_fn, "CONNECTION_TIMEOUT", 30, 1, 3600, &c->connection_timeout, err, errlen) ||
+		!ReadInt(getenv_fn, "DB_CONNECT_TIMEOUT", 2, 1, 60, &c->db_connect_timeout, err, errlen) ||
+		!ReadInt(getenv_fn, "DB_STATEMENT_TIMEOUT", 10000, 0, 3600000, &c->db_statement_timeout, err, errlen))
+		return false;
+	c->max_body_bytes = (size_t) body_bytes;
+
+	c->strapi_webhook_secret = Dup(Value(getenv_fn, "STRAPI_WEBHOOK_SECRET"));
+	c->payment_webhook_secret = Dup(Value(getenv_fn, "PAYMENT_WEBHOOK_SECRET"));
+	c->cors_origins = Dup(Value(getenv_fn, "CORS_ORIGINS"));
+
+	v = Value(getenv_fn, "LOG_LEVEL");
+	if (v == NULL || strcmp(v, "info") == 0)
+		c->log_level = LOG_INFO;
+	else if (strcmp(v, "debug") == 0)
+		c->log_level = LOG_DEBUG;
+	else if (strcmp(v, "warn") == 0)
+		c->log_level = LOG_WARN;
+	else if (strcmp(v, "error") == 0)
+		c->log_level = LOG_ERROR;
+	else
+	{
+		snprintf(err, errlen, "LOG_LEVEL must be debug, info, warn or error (got \"%.20s\")", v);
+		return false;
+	}
+	return true;
+}
+
+void
+ConfigFree(Config *c)
+{
+	free(c->database_url);
+	free(c->database_read_url);
+	free(c->host);
+	free(c->jwt_secret);
+	free(c->jwt_issuer);
+	free(c->jwt_audience);
+	free(c->strapi_webhook_secret);
+	free(c->payment_webhook_secret);
+	free(c->cors_origins);
+	memset(c, 0, sizeof(*c));
+}

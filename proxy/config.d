@@ -1,0 +1,2 @@
+config.o: config.c config.h
+config.h:

@@ -1,0 +1,53 @@
+/*
+ * config.h
+ *	  The proxy's settings, read once from the environment at start-up.
+ *	  env.example lists every one of them.
+ */
+#ifndef PROXY_CONFIG_H
+#define PROXY_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum LogLevel
+{
+	LOG_DEBUG,
+	LOG_INFO,
+	LOG_WARN,
+	LOG_ERROR
+} LogLevel;
+
+typedef struct Config
+{
+	char	   *database_url;	/* required */
+	char	   *database_read_url;	/* optional replica for public reads */
+	char	   *host;			/* listen address */
+	int			port;
+	char	   *jwt_secret;		/* required, >= 32 bytes */
+	char	   *jwt_issuer;
+	char	   *jwt_audience;
+	int			access_token_ttl;	/* seconds */
+	int			db_pool_size;
+	int			http_threads;
+	char	   *strapi_webhook_secret;
+	char	   *payment_webhook_secret;
+	char	   *cors_origins;
+	size_t		max_body_bytes;
+	int			max_connections;
+	int			connection_timeout; /* seconds of idle before a connection is closed */
+	int			db_connect_timeout; /* seconds */
+	int			db_statement_timeout;	/* milliseconds */
+	LogLevel	log_level;
+} Config;
+
+typedef const char *(*GetEnv) (const char *name);
+
+/*
+ * ConfigLoad reads every setting through getenv (getenv itself, or a fake in
+ * tests).  On a missing or bad setting it returns false with one line in err
+ * naming the variable and what is wrong.
+ */
+extern bool ConfigLoad(Config *config, GetEnv getenv_fn, char *err, size_t errlen);
+extern void ConfigFree(Config *config);
+
+#endif							/* PROXY_CONFIG_H */

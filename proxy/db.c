@@ -1,0 +1,236 @@
+/*
+ * db.c
+ *	  The libpq connection pool.
+ *
+ * When the database goes away every pooled connection breaks; the next call
+ * on each reconnects.  After a failed connect the pool answers DB_DOWN at
+ * once for a second instead of making every request wait for a timeout, so
+ * the proxy stays fast (503) during an outage and recovers by itself.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "log.h"
+
+#define DB_RETRY_AFTER_MS 1000
+
+int64_t
+DbNowMs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+DbPool *
+DbPoolCreate(const char *url, int size, const CompiledRoute *routes, size_t nroutes,
+			 int connect_timeout, int statement_timeout)
+{
+	DbPool	   *pool = calloc(1, sizeof(DbPool));
+
+	pool->url = strdup(url);
+	pool->size = size;
+	pool->conns = calloc((size_t) size, sizeof(DbConn));
+	pool->idle = calloc((size_t) size, sizeof(int));
+	pool->routes = routes;
+	pool->nroutes = nroutes;
+	pool->connect_timeout = connect_timeout;
+	pool->statement_timeout = statement_timeout;
+	for (int i = 0; i < size; i++)
+	{
+		pool->conns[i].slot = i;
+		pool->conns[i].prepared = calloc(nroutes, sizeof(bool));
+		pool->idle[pool->nidle++] = size - 1 - i;
+	}
+	pthread_mutex_init(&pool->lock, NULL);
+	pthread_cond_init(&pool->available, NULL);
+	atomic_store(&pool->down_until_ms, 0);
+	atomic_store(&pool->in_use, 0);
+	return pool;
+}
+
+static void
+Disconnect(DbPool *pool, DbConn *c)
+{
+	if (c->conn)
+		PQfinish(c->conn);
+	c->conn = NULL;
+	memset(c->prepared, 0, pool->nroutes * sizeof(bool));
+}
+
+void
+DbPoolDestroy(DbPool *pool)
+{
+	if (pool == NULL)
+		return;
+	for (int i = 0; i < pool->size; i++)
+	{
+		Disconnect(pool, &pool->conns[i]);
+		free(pool->conns[i].prepared);
+	}
+	pthread_mutex_destroy(&pool->lock);
+	pthread_cond_destroy(&pool->available);
+	free(pool->conns);
+	free(pool->idle);
+	free(pool->url);
+	free(pool);
+}
+
+DbConn *
+DbAcquire(DbPool *pool, int wait_ms)
+{
+	DbConn	   *c = NULL;
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += wait_ms / 1000;
+	deadline.tv_nsec += (long) (wait_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L)
+	{
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+
+	pthread_mutex_lock(&pool->lock);
+	while (pool->nidle == 0)
+	{
+		if (pthread_cond_timedwait(&pool->available, &pool->lock, &deadline) != 0)
+			break;
+	}
+	if (pool->nidle > 0)
+		c = &pool->conns[pool->idle[--pool->nidle]];
+	pthread_mutex_unlock(&pool->lock);
+	if (c)
+		atomic_fetch_add(&pool->in_use, 1);
+	return c;
+}
+
+void
+DbRelease(DbPool *pool, DbConn *c)
+{
+	if (c == NULL)
+		return;
+	atomic_fetch_sub(&pool->in_use, 1);
+	pthread_mutex_lock(&pool->lock);
+	pool->idle[pool->nidle++] = c->slot;
+	pthread_cond_signal(&pool->available);
+	pthread_mutex_unlock(&pool->lock);
+}
+
+/* Opens the connection of a slot; false when the database cannot be reached */
+static bool
+Connect(DbPool *pool, DbConn *c)
+{
+	char		timeout[16];
+	char		options[64];
+	const char *keys[] = {"dbname", "connect_timeout", "application_name", "options", NULL};
+	const char *values[] = {pool->url, timeout, "multistore-proxy", options, NULL};
+
+	if (DbNowMs() < atomic_load(&pool->down_until_ms))
+		return false;
+	snprintf(timeout, sizeof(timeout), "%d", pool->connect_timeout);
+	snprintf(options, sizeof(options), "-c statement_timeout=%d", pool->statement_timeout);
+	c->conn = PQconnectdbParams(keys, values, 1);
+	if (PQstatus(c->conn) != CONNECTION_OK)
+	{
+		char		msg[256];
+
+		/* the first line of libpq's message; never the URL, which may hold a password */
+		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c->conn));
+		msg[strcspn(msg, "\n")] = '\0';
+		LogWrite(LOG_WARN, "database connection failed",
+				 json_pack("{s:s}", "error", msg));
+		Disconnect(pool, c);
+		atomic_store(&pool->down_until_ms, DbNowMs() + DB_RETRY_AFTER_MS);
+		return false;
+	}
+	atomic_store(&pool->down_until_ms, 0);
+	return true;
+}
+
+/* Did a failed result come from a lost connection rather than the call? */
+static bool
+ConnectionLost(PGconn *conn, PGresult *res)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	return PQstatus(conn) != CONNECTION_OK || state == NULL ||
+		strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
+		strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0;
+}
+
+void
+DbCall(DbPool *pool, DbConn *c, int route, const char *const *values, DbResult *out)
+{
+	const CompiledRoute *r = &pool->routes[route];
+	PGresult   *res;
+
+	memset(out, 0, sizeof(*out));
+	if (c->conn == NULL)
+	{
+		if (!Connect(pool, c))
+		{
+			out->status = DB_DOWN;
+			return;
+		}
+		out->reconnected = true;
+	}
+
+	if (!c->prepared[route])
+	{
+		res = PQprepare(c->conn, r->statement, r->sql, r->nparams, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		{
+			if (ConnectionLost(c->conn, res))
+			{
+				PQclear(res);
+				Disconnect(pool, c);
+				out->status = DB_DOWN;
+				return;
+			}
+			out->status = DB_ERROR;
+			out->result = res;
+			return;
+		}
+		PQclear(res);
+		c->prepared[route] = true;
+	}
+
+	res = PQexecPrepared(c->conn, r->statement, r->nparams, values, NULL, NULL, 0);
+	switch (PQresultStatus(res))
+	{
+		case PGRES_TUPLES_OK:
+			if (PQntuples(res) == 1 && PQnfields(res) == 1)
+			{
+				out->status = DB_OK;
+				out->result = res;
+				return;
+			}
+			PQclear(res);
+			out->status = DB_ERROR;
+			return;
+		default:
+			if (ConnectionLost(c->conn, res))
+			{
+				PQclear(res);
+				Disconnect(pool, c);
+				out->status = DB_DOWN;
+				return;
+			}
+			out->status = DB_ERROR;
+			out->result = res;
+			return;
+	}
+}
+
+void
+DbResultClear(DbResult *r)
+{
+	if (r->result)
+		PQclear(r->result);
+	r->result = NULL;
+}

@@ -1,0 +1,2 @@
+errors.o: errors.c errors.h
+errors.h:

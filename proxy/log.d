@@ -1,0 +1,3 @@
+log.o: log.c log.h config.h
+log.h:
+config.h:

@@ -1,0 +1,184 @@
+/*
+ * main.c
+ *	  multistore-proxy: start-up, the HTTP daemon, and shutdown.
+ *
+ * Start-up reads the settings (one clear line and exit code 2 when one is
+ * missing or bad), checks and compiles the route table, and starts
+ * libmicrohttpd with a pool of epoll threads, each request running its SQL
+ * call on a pooled connection.  SIGINT/SIGTERM stop accepting, let
+ * in-flight requests finish (up to 10 s), then exit.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "request.h"
+#include "routes.h"
+#include "server.h"
+
+#define SHUTDOWN_GRACE_MS 10000
+
+static const char *
+RealGetEnv(const char *name)
+{
+	return getenv(name);
+}
+
+static void
+Usage(void)
+{
+	fprintf(stderr,
+			"usage: multistore-proxy            serve HTTP (settings from the environment; see env.example)\n"
+			"       multistore-proxy --routes   print the route table and its SQL calls\n"
+			"       multistore-proxy --version\n");
+}
+
+/* Prints the route table as the proxy understands it */
+static void
+PrintRoutes(const Route *table, const CompiledRoute *compiled, size_t n)
+{
+	static const char *const access[] = {"public", "user", "admin", "manager"};
+
+	for (size_t i = 0; i < n; i++)
+		printf("%-6s %-40s %-7s %s\n", table[i].method, table[i].pattern,
+			   access[table[i].access], compiled[i].sql ? compiled[i].sql : "(proxy)");
+}
+
+static struct MHD_Daemon *
+StartDaemon(Server *server)
+{
+	struct sockaddr_in addr;
+
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t) server->config.port);
+	if (inet_pton(AF_INET, server->config.host, &addr.sin_addr) != 1)
+	{
+		fprintf(stderr, "multistore-proxy: HOST must be an IPv4 address (got \"%s\")\n",
+				server->config.host);
+		exit(2);
+	}
+
+	return MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+							(uint16_t) server->config.port, NULL, NULL,
+							RequestAccess, server,
+							MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
+							MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) server->config.http_threads,
+							MHD_OPTION_URI_LOG_CALLBACK, RequestUriLog, server,
+							MHD_OPTION_NOTIFY_COMPLETED, RequestCompleted, server,
+							MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) server->config.connection_timeout,
+							MHD_OPTION_CONNECTION_LIMIT, (unsigned int) server->config.max_connections,
+							MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (64 * 1024),
+							MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 1,
+							MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int) 1,
+							MHD_OPTION_END);
+}
+
+/* Waits for SIGINT or SIGTERM; every thread started later inherits the block */
+static int
+WaitForSignal(sigset_t *set)
+{
+	int			sig = 0;
+
+	sigwait(set, &sig);
+	return sig;
+}
+
+int
+main(int argc, char **argv)
+{
+	Server		server;
+	char		err[512];
+	sigset_t	signals;
+	int			sig;
+	int64_t		deadline;
+
+	memset(&server, 0, sizeof(server));
+	server.routes = routes;
+	server.nroutes = route_count;
+
+	if (argc > 1 && strcmp(argv[1], "--version") == 0)
+	{
+		printf("multistore-proxy %s\n", PROXY_VERSION);
+		return 0;
+	}
+	server.compiled = RoutesCompile(routes, route_count, err, sizeof(err));
+	if (server.compiled == NULL)
+	{
+		fprintf(stderr, "multistore-proxy: %s\n", err);
+		return 2;
+	}
+	if (argc > 1 && strcmp(argv[1], "--routes") == 0)
+	{
+		PrintRoutes(routes, server.compiled, route_count);
+		RoutesFree(server.compiled, route_count);
+		return 0;
+	}
+	if (argc > 1)
+	{
+		Usage();
+		RoutesFree(server.compiled, route_count);
+		return 2;
+	}
+	if (!ConfigLoad(&server.config, RealGetEnv, err, sizeof(err)))
+	{
+		fprintf(stderr, "multistore-proxy: %s\n", err);
+		ConfigFree(&server.config);
+		RoutesFree(server.compiled, route_count);
+		return 2;
+	}
+	LogInit(server.config.log_level);
+
+	/* block the stop signals in every thread; main waits for them */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &signals, NULL);
+
+	server.pool = DbPoolCreate(server.config.database_url, server.config.db_pool_size,
+							   server.compiled, route_count, server.config.db_connect_timeout,
+							   server.config.db_statement_timeout);
+	server.daemon = StartDaemon(&server);
+	if (server.daemon == NULL)
+	{
+		fprintf(stderr, "multistore-proxy: cannot listen on %s:%d (in use, or not allowed)\n",
+				server.config.host, server.config.port);
+		DbPoolDestroy(server.pool);
+		ConfigFree(&server.config);
+		RoutesFree(server.compiled, route_count);
+		return 1;
+	}
+	LogWrite(LOG_INFO, "listening",
+			 json_pack("{s:s,s:i,s:i,s:i,s:s}", "host", server.config.host,
+					   "port", server.config.port, "threads", server.config.http_threads,
+					   "dbPoolSize", server.config.db_pool_size, "version", PROXY_VERSION));
+
+	sig = WaitForSignal(&signals);
+	LogWrite(LOG_INFO, "stopping", json_pack("{s:s}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
+
+	/* stop accepting, let requests in flight finish, then close everything */
+	MHD_quiesce_daemon(server.daemon);
+	deadline = DbNowMs() + SHUTDOWN_GRACE_MS;
+	while (atomic_load(&server.active_requests) > 0 && DbNowMs() < deadline)
+	{
+		struct timespec pause = {0, 20 * 1000000L};
+
+		nanosleep(&pause, NULL);
+	}
+	MHD_stop_daemon(server.daemon);
+	DbPoolDestroy(server.pool);
+	LogWrite(LOG_INFO, "stopped", NULL);
+	ConfigFree(&server.config);
+	RoutesFree(server.compiled, route_count);
+	return 0;
+}

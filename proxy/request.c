@@ -1,0 +1,492 @@
+/*
+ * request.c
+ *	  The life of a request: route, check, read the body, call the
+ *	  database, answer, log.
+ *
+ * libmicrohttpd calls RequestAccess first with the headers only, then once
+ * per chunk of body, then once more to answer.  Everything that can be
+ * refused from the headers (404, 405, 401, 413, 415) is decided in the first
+ * call, before any body is read; the router checks in that fixed order.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/rand.h>
+
+#include "log.h"
+#include "request.h"
+
+/* A refused body up to this size is read and dropped so the client sees the answer */
+#define DRAIN_LIMIT (8 * 1024 * 1024)
+
+/* How long a request may wait for a free database connection */
+#define POOL_WAIT_MS 5000
+
+static const char *const cache_headers[] = {
+	[CACHE_NO_STORE] = "private, no-store",
+	[CACHE_PUBLIC_SHORT] = "public, max-age=30, stale-while-revalidate=60",
+};
+
+/* A client's X-Request-Id is kept only when it is short and plain */
+static bool
+RequestIdIsSane(const char *id)
+{
+	size_t		len = id ? strlen(id) : 0;
+
+	if (len == 0 || len > 64)
+		return false;
+	for (const char *p = id; *p; p++)
+	{
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			  (*p >= '0' && *p <= '9') || strchr("-_.:", *p)))
+			return false;
+	}
+	return true;
+}
+
+/* A random UUID (version 4) as the request id */
+static void
+NewRequestId(char *out, size_t size)
+{
+	unsigned char b[16];
+
+	if (RAND_bytes(b, sizeof(b)) != 1)
+		memset(b, 0, sizeof(b));
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	snprintf(out, size,
+			 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+			 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+			 b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+void *
+RequestUriLog(void *cls, const char *uri, struct MHD_Connection *connection)
+{
+	Server	   *server = cls;
+	Request    *req = calloc(1, sizeof(Request));
+
+	req->server = server;
+	req->connection = connection;
+	req->uri = strdup(uri ? uri : "");
+	req->route = -1;
+	clock_gettime(CLOCK_MONOTONIC, &req->started_at);
+	atomic_fetch_add(&server->active_requests, 1);
+	return req;
+}
+
+void
+RequestFail(Request *req, int status, const char *code, const char *message)
+{
+	ErrorSet(&req->error, status, code, message);
+	req->failed = true;
+}
+
+static void
+AddHeaders(Request *req, struct MHD_Response *resp, CachePolicy cache)
+{
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache_headers[cache]);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+}
+
+/* Queues resp with status and the common headers, and lets go of it */
+static enum MHD_Result
+Queue(Request *req, int status, struct MHD_Response *resp, CachePolicy cache)
+{
+	enum MHD_Result ret;
+
+	AddHeaders(req, resp, cache);
+	req->status = status;
+	ret = MHD_queue_response(req->connection, (unsigned int) status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+enum MHD_Result
+RespondJson(Request *req, int status, const char *body, size_t len)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, (void *) body, MHD_RESPMEM_MUST_COPY);
+	CachePolicy cache = CACHE_NO_STORE;
+
+	if (status < 300 && req->route >= 0)
+		cache = req->server->routes[req->route].cache;
+	return Queue(req, status, resp, cache);
+}
+
+enum MHD_Result
+RespondError(Request *req)
+{
+	char	   *body = ErrorBody(&req->error, req->request_id);
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer_with_free_callback(strlen(body), body, free);
+
+	if (req->error.status == 405 && req->match.allow[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, req->match.allow);
+	if (req->error.retry_after > 0)
+	{
+		char		seconds[16];
+
+		snprintf(seconds, sizeof(seconds), "%d", req->error.retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
+	}
+	return Queue(req, req->error.status, resp, CACHE_NO_STORE);
+}
+
+static enum MHD_Result
+CollectQuery(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+			 const char *value, size_t value_size)
+{
+	(void) kind;
+	(void) key_size;
+	QueryAdd((QueryParams *) cls, key, value, value ? value_size : 0);
+	return MHD_YES;
+}
+
+/* Is the Content-Type JSON (application/json, optionally ;charset=utf-8)? */
+static bool
+IsJsonContentType(const char *ct)
+{
+	const char *p;
+
+	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0)
+		return false;
+	p = ct + 16;
+	while (*p == ' ')
+		p++;
+	if (*p == '\0')
+		return true;
+	if (*p != ';')
+		return false;
+	p++;
+	while (*p == ' ')
+		p++;
+	return strncasecmp(p, "charset=utf-8", 13) == 0 && p[13 + strspn(p + 13, " ")] == '\0';
+}
+
+static bool
+RouteTakesBody(const Route *route)
+{
+	for (const RouteArg *a = route->args; a->source != ARG_NONE; a++)
+		if (a->source == ARG_BODY)
+			return true;
+	return false;
+}
+
+/* Does the request announce a body? */
+static bool
+HasBody(struct MHD_Connection *c, size_t *declared)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+
+	*declared = cl ? (size_t) strtoull(cl, NULL, 10) : 0;
+	return (cl && *declared > 0) || te != NULL;
+}
+
+/*
+ * Begin looks at the headers: request id, route (404/405), token (401/403),
+ * body (413/415).  A refusal is answered at once when there is no body, or
+ * after draining a body small enough to read, so the client always sees it.
+ */
+static void
+Begin(Request *req, const char *url, const char *method)
+{
+	Server	   *server = req->server;
+	struct MHD_Connection *c = req->connection;
+	const char *client_id = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id");
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const Route *route;
+	size_t		declared = 0;
+	bool		has_body = HasBody(c, &declared);
+	const char *nul = strcasestr(req->uri, "%00");
+
+	req->began = true;
+	snprintf(req->method, sizeof(req->method), "%s", method);
+	if (RequestIdIsSane(client_id))
+		snprintf(req->request_id, sizeof(req->request_id), "%s", client_id);
+	else
+		NewRequestId(req->request_id, sizeof(req->request_id));
+	if (info && info->client_addr && info->client_addr->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *) info->client_addr)->sin_addr,
+				  req->remote_addr, sizeof(req->remote_addr));
+	else if (info && info->client_addr && info->client_addr->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) info->client_addr)->sin6_addr,
+				  req->remote_addr, sizeof(req->remote_addr));
+
+	req->body_limit = server->config.max_body_bytes;
+
+	/* a NUL smuggled into the path as %00 would cut it short: refuse it */
+	if (nul != NULL && (size_t) (nul - req->uri) < strcspn(req->uri, "?"))
+		RequestFail(req, 404, "not_found", "no such route");
+	else
+	{
+		switch (RouterMatch(server->routes, server->nroutes, method, url, &req->match))
+		{
+			case MATCH_NO_PATH:
+				RequestFail(req, 404, "not_found", "no such route");
+				break;
+			case MATCH_NO_METHOD:
+				RequestFail(req, 405, "method_not_allowed", "this route does not take that method");
+				break;
+			case MATCH_OK:
+				req->route = req->match.route;
+				break;
+		}
+	}
+
+	if (!req->failed)
+	{
+		const char *authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+																MHD_HTTP_HEADER_AUTHORIZATION);
+
+		route = &server->routes[req->route];
+		if (route->body_limit)
+			req->body_limit = route->body_limit;
+		req->has_token = authorization != NULL;
+		if (route->access != ACCESS_PUBLIC)
+		{
+			if (authorization == NULL)
+				RequestFail(req, 401, "unauthorized", "this route needs an access token");
+			else
+				RequestFail(req, 401, "invalid_token", "access tokens are not accepted yet");
+		}
+		if (!req->failed && declared > req->body_limit)
+			RequestFail(req, 413, "payload_too_large", "the request body is too large");
+		else if (!req->failed && has_body && RouteTakesBody(route) &&
+				 !IsJsonContentType(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+																MHD_HTTP_HEADER_CONTENT_TYPE)))
+			RequestFail(req, 415, "unsupported_media_type",
+						"the request body must be application/json");
+	}
+
+	if (!req->failed)
+		MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, CollectQuery, &req->query);
+
+	/*
+	 * A refusal is answered in the last call, after any body of a size worth
+	 * reading was dropped, which keeps the connection alive and lets the
+	 * client read the answer; only a huge body gets it at once, and a close.
+	 */
+	req->answer_now = req->failed && has_body && declared > DRAIN_LIMIT;
+}
+
+/* Keeps a chunk of body, or drops it once the request is refused */
+static bool
+TakeBody(Request *req, const char *data, size_t size)
+{
+	req->body_seen += size;
+	if (req->failed)
+		return req->body_seen <= DRAIN_LIMIT;
+	if (req->body_seen > req->body_limit)
+	{
+		RequestFail(req, 413, "payload_too_large", "the request body is too large");
+		free(req->body);
+		req->body = NULL;
+		req->body_len = 0;
+		return true;
+	}
+	if (req->body_len + size + 1 > req->body_cap)
+	{
+		size_t		cap = req->body_cap ? req->body_cap * 2 : 4096;
+
+		while (cap < req->body_len + size + 1)
+			cap *= 2;
+		req->body = realloc(req->body, cap);
+		req->body_cap = cap;
+	}
+	memcpy(req->body + req->body_len, data, size);
+	req->body_len += size;
+	req->body[req->body_len] = '\0';
+	return true;
+}
+
+/* Checks that the body is one JSON value with no duplicate keys */
+static bool
+CheckJsonBody(Request *req)
+{
+	json_error_t error;
+	json_t	   *doc;
+
+	if (req->body_len == 0)
+	{
+		RequestFail(req, 400, "invalid_json", "the request body is empty; send a JSON object");
+		return false;
+	}
+	doc = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &error);
+	if (doc == NULL)
+	{
+		char		msg[256];
+
+		snprintf(msg, sizeof(msg), "the request body is not valid JSON: %s at line %d column %d",
+				 error.text, error.line, error.column);
+		RequestFail(req, 400, "invalid_json", msg);
+		return false;
+	}
+	json_decref(doc);
+	return true;
+}
+
+/* Turns a failed database call into the answer */
+static void
+FailFromResult(Request *req, const DbResult *r)
+{
+	const char *state = r->result ? PQresultErrorField(r->result, PG_DIAG_SQLSTATE) : NULL;
+
+	if (state)
+		snprintf(req->sqlstate, sizeof(req->sqlstate), "%s", state);
+	ErrorFromDatabase(&req->error,
+					  state,
+					  r->result ? PQresultErrorField(r->result, PG_DIAG_MESSAGE_PRIMARY) : NULL,
+					  r->result ? PQresultErrorField(r->result, PG_DIAG_MESSAGE_DETAIL) : NULL,
+					  req->has_token);
+	req->failed = true;
+	if (req->error.status >= 500)
+	{
+		const char *msg = r->result ? PQresultErrorField(r->result, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+		/* what went wrong goes to the log, never to the client */
+		LogWrite(LOG_ERROR, "database call failed",
+				 json_pack("{s:s,s:s?,s:s?}", "requestId", req->request_id,
+						   "sqlstate", state, "error", msg));
+	}
+}
+
+/* Runs the route's SQL call and answers with its body or its error */
+static enum MHD_Result
+Dispatch(Request *req)
+{
+	Server	   *server = req->server;
+	const Route *route = &server->routes[req->route];
+	const char *values[ROUTE_MAX_ARGS];
+	DbConn	   *conn;
+	DbResult	result;
+	enum MHD_Result ret;
+
+	if (RouteTakesBody(route) && !CheckJsonBody(req))
+		return RespondError(req);
+	if (!ParamsBind(route, &req->match, &req->query, req->body,
+					req->session_id[0] ? req->session_id : NULL, values, &req->error))
+	{
+		req->failed = true;
+		return RespondError(req);
+	}
+	if (route->handler)
+		return (enum MHD_Result) route->handler(req);
+
+	conn = DbAcquire(server->pool, POOL_WAIT_MS);
+	if (conn == NULL)
+	{
+		RequestFail(req, 503, "unavailable", "the service is busy; retry shortly");
+		req->error.retry_after = 1;
+		return RespondError(req);
+	}
+	DbCall(server->pool, conn, req->route, values, &result);
+	/* a stale pooled connection (the database restarted) gets one fresh try for reads */
+	if (result.status == DB_DOWN && !result.reconnected && strcmp(route->method, "GET") == 0)
+		DbCall(server->pool, conn, req->route, values, &result);
+	DbRelease(server->pool, conn);
+
+	switch (result.status)
+	{
+		case DB_OK:
+			ret = RespondJson(req, route->status, PQgetvalue(result.result, 0, 0),
+							  (size_t) PQgetlength(result.result, 0, 0));
+			break;
+		case DB_DOWN:
+			RequestFail(req, 503, "unavailable", "the database is unreachable; retry shortly");
+			req->error.retry_after = 1;
+			ret = RespondError(req);
+			break;
+		default:
+			FailFromResult(req, &result);
+			ret = RespondError(req);
+			break;
+	}
+	DbResultClear(&result);
+	return ret;
+}
+
+enum MHD_Result
+RequestAccess(void *cls, struct MHD_Connection *connection, const char *url,
+			  const char *method, const char *version, const char *upload_data,
+			  size_t *upload_data_size, void **con_cls)
+{
+	Request    *req = *con_cls;
+
+	(void) cls;
+	(void) connection;
+	(void) version;
+	if (req == NULL)
+		return MHD_NO;
+
+	if (!req->began)
+	{
+		Begin(req, url, method);
+		if (req->answer_now)
+			return RespondError(req);
+		return MHD_YES;
+	}
+
+	if (*upload_data_size > 0)
+	{
+		bool		keep_going = TakeBody(req, upload_data, *upload_data_size);
+
+		*upload_data_size = 0;
+		return keep_going ? MHD_YES : MHD_NO;
+	}
+
+	if (req->failed)
+		return RespondError(req);
+	return Dispatch(req);
+}
+
+void
+RequestCompleted(void *cls, struct MHD_Connection *connection, void **con_cls,
+				 enum MHD_RequestTerminationCode toe)
+{
+	Server	   *server = cls;
+	Request    *req = *con_cls;
+	struct timespec now;
+	double		ms;
+	char		path[512];
+
+	(void) connection;
+	if (req == NULL)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (double) (now.tv_sec - req->started_at.tv_sec) * 1000.0 +
+		(double) (now.tv_nsec - req->started_at.tv_nsec) / 1e6;
+
+	if (req->began && LogEnabled(LOG_INFO))
+	{
+		/* the path without the query, which may carry tickets */
+		snprintf(path, sizeof(path), "%.*s", (int) strcspn(req->uri, "?"), req->uri);
+		LogWrite(LOG_INFO, "request",
+				 json_pack("{s:s,s:s,s:s,s:s?,s:i,s:f,s:s,s:s?,s:b}",
+						   "requestId", req->request_id,
+						   "method", req->method,
+						   "path", Utf8IsValid(path, strlen(path)) ? path : "(invalid utf-8)",
+						   "route", req->route >= 0 ? server->routes[req->route].pattern : NULL,
+						   "status", req->status,
+						   "durationMs", ms,
+						   "remoteAddr", req->remote_addr,
+						   "sqlstate", req->sqlstate[0] ? req->sqlstate : NULL,
+						   "completed", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK));
+	}
+
+	ErrorClear(&req->error);
+	QueryFree(&req->query);
+	free(req->body);
+	free(req->uri);
+	free(req);
+	*con_cls = NULL;
+	atomic_fetch_sub(&server->active_requests, 1);
+}

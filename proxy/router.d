@@ -1,0 +1,3 @@
+router.o: router.c router.h routes.h
+router.h:
+routes.h:

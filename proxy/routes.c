@@ -1,0 +1,202 @@
+/*
+ * routes.c
+ *	  THE route table: every REST route, the SQL function it calls, who may
+ *	  call it, and where each argument comes from.  Adding a route is adding
+ *	  a line here and a function in the extension; nothing else.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "router.h"
+#include "routes.h"
+
+#define REQUIRED true
+#define OPTIONAL false
+
+/* Where an argument comes from: name as the client writes it, then the SQL argument */
+#define PATH(name, sql_name, type)			{ARG_PATH, name, sql_name, type, REQUIRED}
+#define QUERY(name, sql_name, type, req)	{ARG_QUERY, name, sql_name, type, req}
+#define BODY(sql_name)						{ARG_BODY, "body", sql_name, TYPE_JSON, REQUIRED}
+#define SESSION								{ARG_SESSION, "session", "session_id", TYPE_UUID, REQUIRED}
+
+const Route routes[] = {
+	/* method, pattern, SQL function, access, status, cache, body limit, handler, {arguments} */
+	{"GET", "/health", "multistore.health", ACCESS_PUBLIC, 200, CACHE_NO_STORE, 0, HandleHealth, {{0}}},
+
+	{"GET", "/api/stores/nearby", "multistore.stores_nearby", ACCESS_PUBLIC, 200, CACHE_PUBLIC_SHORT, 0, NULL,
+	{QUERY("latitude", "latitude", TYPE_NUMBER, REQUIRED),
+	 QUERY("longitude", "longitude", TYPE_NUMBER, REQUIRED),
+	 QUERY("radius", "radius_km", TYPE_NUMBER, OPTIONAL),
+	QUERY("limit", "max_results", TYPE_INTEGER, OPTIONAL)}},
+	{"GET", "/api/stores/{storeId}", "multistore.store_get", ACCESS_PUBLIC, 200, CACHE_PUBLIC_SHORT, 0, NULL,
+	{PATH("storeId", "store_id", TYPE_ID)}},
+	{"GET", "/api/stores/{storeId}/availability", "multistore.store_availability", ACCESS_PUBLIC, 200, CACHE_PUBLIC_SHORT, 0, NULL,
+	{PATH("storeId", "store_id", TYPE_ID),
+	QUERY("productIds", "product_ids", TYPE_LIST, OPTIONAL)}},
+	{"POST", "/api/stores", "multistore.store_create", ACCESS_ADMIN, 201, CACHE_NO_STORE, 0, NULL,
+	{SESSION, BODY("store")}},
+	{"PUT", "/api/stores/{storeId}", "multistore.store_update", ACCESS_ADMIN, 200, CACHE_NO_STORE, 0, NULL,
+	{SESSION, PATH("storeId", "store_id", TYPE_ID), BODY("store")}},
+};
+
+const size_t route_count = sizeof(routes) / sizeof(routes[0]);
+
+/* A SQL identifier we are willing to paste: lower-case letters, digits, _ and one dot */
+static bool
+IsSqlName(const char *s, bool qualified)
+{
+	int			dots = 0;
+
+	if (s == NULL || !((*s >= 'a' && *s <= 'z') || *s == '_'))
+		return false;
+	for (const char *p = s; *p; p++)
+	{
+		if (*p == '.')
+			dots++;
+		else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+			return false;
+	}
+	return qualified ? dots == 1 : dots == 0;
+}
+
+/* The pattern with every {param} replaced by {}, to compare shapes */
+static void
+Shape(const char *pattern, char *out, size_t size)
+{
+	size_t		o = 0;
+
+	for (const char *p = pattern; *p && o + 3 < size; p++)
+	{
+		if (*p == '{')
+		{
+			out[o++] = '{';
+			out[o++] = '}';
+			p = strchr(p, '}');
+		}
+		else
+			out[o++] = *p;
+	}
+	out[o] = '\0';
+}
+
+/* Does the pattern hold {name}? */
+static bool
+PatternHasParam(const char *pattern, const char *name)
+{
+	char		needle[80];
+
+	snprintf(needle, sizeof(needle), "{%s}", name);
+	return strstr(pattern, needle) != NULL;
+}
+
+static size_t
+PatternParamCount(const char *pattern)
+{
+	size_t		n = 0;
+
+	for (const char *p = pattern; *p; p++)
+		n += *p == '{';
+	return n;
+}
+
+CompiledRoute *
+RoutesCompile(const Route *table, size_t n, char *err, size_t errlen)
+{
+	CompiledRoute *compiled = calloc(n, sizeof(CompiledRoute));
+
+	for (size_t i = 0; i < n; i++)
+	{
+		const Route *r = &table[i];
+		char		shape[256];
+		char		sql[1024];
+		size_t		len;
+		size_t		path_args = 0;
+		int			k = 0;
+
+		if (!RouterPatternIsValid(r->pattern))
+		{
+			snprintf(err, errlen, "route table: bad pattern \"%s\"", r->pattern);
+			goto fail;
+		}
+		Shape(r->pattern, shape, sizeof(shape));
+		for (size_t j = 0; j < i; j++)
+		{
+			char		other[256];
+
+			Shape(table[j].pattern, other, sizeof(other));
+			if (strcmp(table[j].method, r->method) == 0 && strcmp(other, shape) == 0)
+			{
+				snprintf(err, errlen, "route table: %s %s duplicates %s %s",
+						 r->method, r->pattern, table[j].method, table[j].pattern);
+				goto fail;
+			}
+		}
+		if (r->function == NULL)
+		{
+			if (r->handler == NULL)
+			{
+				snprintf(err, errlen, "route table: %s %s has neither function nor handler",
+						 r->method, r->pattern);
+				goto fail;
+			}
+			continue;
+		}
+		if (!IsSqlName(r->function, true))
+		{
+			snprintf(err, errlen, "route table: bad function name \"%s\"", r->function);
+			goto fail;
+		}
+
+		len = (size_t) snprintf(sql, sizeof(sql), "SELECT %s(", r->function);
+		for (const RouteArg *a = r->args; a->source != ARG_NONE; a++)
+		{
+			if (!IsSqlName(a->sql_name, false))
+			{
+				snprintf(err, errlen, "route table: %s %s: bad argument name \"%s\"",
+						 r->method, r->pattern, a->sql_name ? a->sql_name : "(null)");
+				goto fail;
+			}
+			if (a->source == ARG_PATH)
+			{
+				path_args++;
+				if (!PatternHasParam(r->pattern, a->name))
+				{
+					snprintf(err, errlen, "route table: %s %s has no {%s}",
+							 r->method, r->pattern, a->name);
+					goto fail;
+				}
+			}
+			k++;
+			len += (size_t) snprintf(sql + len, sizeof(sql) - len,
+									 a->type == TYPE_LIST ? "%s%s => string_to_array($%d, ',')" : "%s%s => $%d",
+									 k > 1 ? ", " : "", a->sql_name, k);
+		}
+		if (path_args != PatternParamCount(r->pattern))
+		{
+			snprintf(err, errlen, "route table: %s %s binds %zu of its path parameters",
+					 r->method, r->pattern, path_args);
+			goto fail;
+		}
+		snprintf(sql + len, sizeof(sql) - len, ")");
+		compiled[i].sql = strdup(sql);
+		compiled[i].nparams = k;
+		snprintf(compiled[i].statement, sizeof(compiled[i].statement), "r%u", (unsigned) (i % 100000));
+	}
+	return compiled;
+
+fail:
+	RoutesFree(compiled, n);
+	return NULL;
+}
+
+void
+RoutesFree(CompiledRoute *compiled, size_t n)
+{
+	if (compiled == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(compiled[i].sql);
+	free(compiled);
+}

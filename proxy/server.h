@@ -1,0 +1,29 @@
+/*
+ * server.h
+ *	  What every request handler shares: settings, routes, the pool.
+ *	  One Server lives in main() and reaches handlers as the MHD closure;
+ *	  there is no global server state.
+ */
+#ifndef PROXY_SERVER_H
+#define PROXY_SERVER_H
+
+#include <stdatomic.h>
+
+#include "config.h"
+#include "db.h"
+#include "routes.h"
+
+#define PROXY_VERSION "0.1.0"
+
+typedef struct Server
+{
+	Config		config;
+	const Route *routes;
+	size_t		nroutes;
+	CompiledRoute *compiled;
+	DbPool	   *pool;
+	struct MHD_Daemon *daemon;
+	atomic_int	active_requests;	/* started and not yet completed */
+} Server;
+
+#endif							/* PROXY_SERVER_H */

@@ -1,0 +1,222 @@
+-- multistore: the install script of the current version.
+-- The Makefile copies it to multistore--<version>.sql; released versions are
+-- frozen, changes go into multistore--<old>--<new>.sql as well.
+
+\echo Use "CREATE EXTENSION multistore CASCADE" to load this file. \quit
+
+-- Helpers that are never routed by the proxy and need no grant live apart.
+CREATE SCHEMA multistore_internal;
+COMMENT ON SCHEMA multistore_internal IS 'multistore: internal helpers and diagnostics, not part of the API';
+
+------------------------------------------------------------------------------
+-- Stores
+------------------------------------------------------------------------------
+
+CREATE TABLE stores (
+	id text PRIMARY KEY,
+	name text NOT NULL,
+	address text NOT NULL,
+	phone text,
+	location geography(Point, 4326) NOT NULL,
+	time_zone text NOT NULL,
+	opening_hours jsonb NOT NULL DEFAULT '{}',
+	hours_exceptions jsonb NOT NULL DEFAULT '{}',
+	delivery_radius_km numeric(7, 3) NOT NULL DEFAULT 5,
+	accepting_orders boolean NOT NULL DEFAULT true,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT stores_id_format CHECK (id ~ '^[A-Za-z0-9_.:-]{1,64}$'),
+	CONSTRAINT stores_hours_are_objects
+		CHECK (jsonb_typeof(opening_hours) = 'object' AND jsonb_typeof(hours_exceptions) = 'object'),
+	CONSTRAINT stores_delivery_radius_range CHECK (delivery_radius_km BETWEEN 0 AND 100)
+);
+COMMENT ON TABLE stores IS 'multistore: stores with their location, time zone, opening hours and delivery radius';
+COMMENT ON COLUMN stores.opening_hours IS 'weekly hours: {"monday":[{"opens":"08:00","closes":"22:00"}],...}; closes <= opens runs past midnight';
+COMMENT ON COLUMN stores.hours_exceptions IS 'dated overrides of the weekly hours: {"2026-12-25":[]} is closed that day';
+CREATE INDEX stores_location_idx ON stores USING gist (location);
+COMMENT ON INDEX stores_location_idx IS 'multistore: KNN and radius searches for nearby stores';
+
+------------------------------------------------------------------------------
+-- Products and stock
+------------------------------------------------------------------------------
+
+CREATE TABLE products (
+	id text PRIMARY KEY,
+	sku text NOT NULL,
+	name text NOT NULL,
+	description text NOT NULL DEFAULT '',
+	price numeric(12, 2) NOT NULL,
+	currency char(3) NOT NULL DEFAULT 'USD',
+	image_url text,
+	published boolean NOT NULL DEFAULT true,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT products_id_format CHECK (id ~ '^[A-Za-z0-9_.:-]{1,64}$'),
+	CONSTRAINT products_price_not_negative CHECK (price >= 0),
+	CONSTRAINT products_currency_format CHECK (currency ~ '^[A-Z]{3}$')
+);
+COMMENT ON TABLE products IS 'multistore: the catalogue; prices are numeric with a currency, never floats';
+CREATE UNIQUE INDEX products_sku_key ON products (sku);
+COMMENT ON INDEX products_sku_key IS 'multistore: one product per SKU';
+
+CREATE TABLE inventory (
+	store_id text NOT NULL REFERENCES stores ON DELETE CASCADE,
+	product_id text NOT NULL REFERENCES products ON DELETE CASCADE,
+	on_hand integer NOT NULL DEFAULT 0,
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (store_id, product_id),
+	CONSTRAINT inventory_on_hand_not_negative CHECK (on_hand >= 0)
+);
+COMMENT ON TABLE inventory IS 'multistore: stock on hand per store and product';
+CREATE INDEX inventory_product_idx ON inventory (product_id);
+COMMENT ON INDEX inventory_product_idx IS 'multistore: stock of one product across stores';
+
+------------------------------------------------------------------------------
+-- Accounts
+------------------------------------------------------------------------------
+
+CREATE TABLE users (
+	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	email text NOT NULL,
+	password_hash text NOT NULL,
+	first_name text NOT NULL DEFAULT '',
+	last_name text NOT NULL DEFAULT '',
+	phone text,
+	role text NOT NULL DEFAULT 'customer',
+	created_at timestamptz NOT NULL DEFAULT now(),
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT users_role_known CHECK (role IN ('customer', 'store_manager', 'admin')),
+	CONSTRAINT users_email_normalised CHECK (email = lower(btrim(email)))
+);
+COMMENT ON TABLE users IS 'multistore: accounts; email is stored normalised (trimmed, lower case), passwords only as PHC hashes';
+CREATE UNIQUE INDEX users_email_key ON users (email);
+COMMENT ON INDEX users_email_key IS 'multistore: one account per email, case-insensitively (emails are stored lower case)';
+
+CREATE TABLE store_managers (
+	store_id text NOT NULL REFERENCES stores ON DELETE CASCADE,
+	user_id uuid NOT NULL REFERENCES users ON DELETE CASCADE,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (store_id, user_id)
+);
+COMMENT ON TABLE store_managers IS 'multistore: which store managers manage which stores';
+CREATE INDEX store_managers_user_idx ON store_managers (user_id);
+COMMENT ON INDEX store_managers_user_idx IS 'multistore: the stores of one manager';
+
+CREATE TABLE sessions (
+	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	user_id uuid NOT NULL REFERENCES users ON DELETE CASCADE,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	expires_at timestamptz NOT NULL,
+	revoked_at timestamptz,
+	revoked_reason text,
+	CONSTRAINT sessions_revoked_reason_known
+		CHECK (revoked_reason IN ('logout', 'refresh_token_reused', 'role_changed', 'admin'))
+);
+COMMENT ON TABLE sessions IS 'multistore: login sessions; a session is a family of refresh tokens, and access tokens name it in "sid"';
+CREATE INDEX sessions_user_idx ON sessions (user_id);
+COMMENT ON INDEX sessions_user_idx IS 'multistore: the sessions of one user';
+
+------------------------------------------------------------------------------
+-- The SQL API.  Every function returns the response body as json; errors
+-- carry a SQLSTATE of class M4/M5 and DETAIL {"code":...} (docs/errors.md).
+------------------------------------------------------------------------------
+
+CREATE FUNCTION health()
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_health'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION health() IS
+'{"db":"ok","extensionVersion":...,"libraryVersion":...}: the installed version and the loaded library''s';
+
+CREATE FUNCTION stores_nearby(latitude float8, longitude float8, radius_km float8 DEFAULT 10,
+                              max_results integer DEFAULT 20)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_stores_nearby'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stores_nearby(float8, float8, float8, integer) IS
+'stores within radius_km (0 < r <= 100) of a point, nearest first: {"stores":[{id,name,address,location,distanceKm,isOpen,acceptingOrders}]}';
+
+CREATE FUNCTION store_get(store_id text)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_store_get'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION store_get(text) IS
+'one store with its hours, time zone and whether it is open now: {"store":{...}}';
+
+CREATE FUNCTION store_availability(store_id text, product_ids text[] DEFAULT '{}',
+                                   at timestamptz DEFAULT now())
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_store_availability'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION store_availability(text, text[], timestamptz) IS
+'whether a store is open at a time in its own time zone, when it next opens, whether it takes orders, and stock available per product';
+
+CREATE FUNCTION store_create(session_id uuid, store jsonb)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_store_create'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION store_create(uuid, jsonb) IS
+'creates a store (admin): {id?,name,address,phone?,location:{latitude,longitude},timeZone,openingHours,hoursExceptions?,deliveryRadiusKm?,acceptingOrders?}';
+
+CREATE FUNCTION store_update(session_id uuid, store_id text, store jsonb)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_store_update'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION store_update(uuid, text, jsonb) IS
+'changes the given fields of a store (admin); absent fields keep their value';
+
+CREATE FUNCTION stores_generate(count integer, seed integer DEFAULT 1)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'ms_stores_generate'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION stores_generate(integer, integer) IS
+'adds count synthetic stores gen_1..gen_<count> spread over the continental US, deterministic per seed, for benchmarks';
+REVOKE ALL ON FUNCTION stores_generate(integer, integer) FROM public;
+-- Grant to the role that loads benchmark data; never to the proxy's role.
+
+CREATE FUNCTION multistore_internal.stores_nearby_explain(latitude float8, longitude float8,
+                                                        radius_km float8 DEFAULT 10,
+                                                        max_results integer DEFAULT 20)
+RETURNS text
+AS 'MODULE_PATHNAME', 'ms_stores_nearby_explain'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION multistore_internal.stores_nearby_explain(float8, float8, float8, integer) IS
+'the plan of the nearby-stores query for these arguments (EXPLAIN, COSTS OFF)';
+REVOKE ALL ON FUNCTION multistore_internal.stores_nearby_explain(float8, float8, float8, integer) FROM public;
+-- For DBAs and tests.
+
+------------------------------------------------------------------------------
+-- Every function runs as its owner with a pinned search_path: this schema,
+-- then the schemas of PostGIS and pgcrypto wherever they were installed, so
+-- a caller's search_path can neither break nor hijack what they call.
+------------------------------------------------------------------------------
+
+DO $pin$
+DECLARE
+	path text;
+	fn regprocedure;
+BEGIN
+	SELECT string_agg(DISTINCT quote_ident(n.nspname), ', ')
+	  INTO path
+	  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+	 WHERE e.extname IN ('postgis', 'pgcrypto') AND n.nspname <> 'multistore';
+	path := 'pg_catalog, multistore' || COALESCE(', ' || path, '') || ', pg_temp';
+	FOR fn IN
+		SELECT p.oid FROM pg_proc p
+		 WHERE p.pronamespace IN ('multistore'::regnamespace, 'multistore_internal'::regnamespace)
+	LOOP
+		EXECUTE format('ALTER FUNCTION %s SECURITY DEFINER SET search_path = %s', fn, path);
+	END LOOP;
+END
+$pin$;
+
+------------------------------------------------------------------------------
+-- pg_dump carries the rows of these tables (they belong to the extension).
+------------------------------------------------------------------------------
+
+SELECT pg_catalog.pg_extension_config_dump('stores', '');
+SELECT pg_catalog.pg_extension_config_dump('products', '');
+SELECT pg_catalog.pg_extension_config_dump('inventory', '');
+SELECT pg_catalog.pg_extension_config_dump('users', '');
+SELECT pg_catalog.pg_extension_config_dump('store_managers', '');
+SELECT pg_catalog.pg_extension_config_dump('sessions', '');
