@@ -1,2 +1,0 @@
-config.o: config.c config.h
-config.h:

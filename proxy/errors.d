@@ -1,2 +1,0 @@
-errors.o: errors.c errors.h
-errors.h:

@@ -1,3 +1,0 @@
-log.o: log.c log.h config.h
-log.h:
-config.h:

@@ -1,5 +1,0 @@
-params.o: params.c params.h errors.h router.h routes.h
-params.h:
-errors.h:
-router.h:
-routes.h:

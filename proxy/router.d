@@ -1,3 +1,0 @@
-router.o: router.c router.h routes.h
-router.h:
-routes.h:
