@@ -31,20 +31,25 @@ double		multistore_nearby_max_radius_km = STORES_MAX_RADIUS_KM;
 int			multistore_nearby_max_results = STORES_MAX_RESULTS;
 
 /*
- * The nearby query.  Distances are ST_Distance on the spheroid, the figure
- * a client can check against PostGIS; the index orders by the sphere, and
- * for the few rows returned the two orders agree to well under a metre
- * except between stores at nearly equal distances.
+ * The nearby query.  The inner query is a pure KNN scan of the GiST index
+ * (ORDER BY location <-> point LIMIT n): it reads n index entries whatever
+ * the radius and the number of stores, where a radius condition inside
+ * would let the planner switch to a bitmap scan and a sort of every store
+ * in the circle.  The outer query keeps those within the radius and orders
+ * them by ST_Distance on the spheroid, the figure a client can check
+ * against PostGIS (the index orders by the sphere; the two differ by a few
+ * metres per kilometre).
  */
 #define NEARBY_SQL \
-	"SELECT s.id, s.name, s.address, ST_Y(s.location::geometry), ST_X(s.location::geometry), " \
-	"       ST_Distance(s.location, q.p), s.time_zone, s.opening_hours, s.hours_exceptions, " \
-	"       s.accepting_orders " \
-	"  FROM multistore.stores s, " \
-	"       (SELECT ST_SetSRID(ST_MakePoint($2, $1), 4326)::geography AS p) q " \
-	" WHERE ST_DWithin(s.location, q.p, $3 * 1000.0) " \
-	" ORDER BY s.location <-> q.p " \
-	" LIMIT $4"
+	"SELECT k.id, k.name, k.address, ST_Y(k.location::geometry), ST_X(k.location::geometry), " \
+	"       k.metres, k.time_zone, k.opening_hours, k.hours_exceptions, k.accepting_orders " \
+	"  FROM (SELECT s.*, ST_Distance(s.location, q.p) AS metres " \
+	"          FROM multistore.stores s, " \
+	"               (SELECT ST_SetSRID(ST_MakePoint($2, $1), 4326)::geography AS p) q " \
+	"         ORDER BY s.location <-> q.p " \
+	"         LIMIT $4) k " \
+	" WHERE k.metres <= $3 * 1000.0 " \
+	" ORDER BY k.metres, k.id"
 
 #define STORE_SQL \
 	"SELECT id, name, address, phone, ST_Y(location::geometry), ST_X(location::geometry), " \
@@ -108,7 +113,7 @@ LoadTimeZone(const char *name)
 }
 
 bool
-StoreLoad(const char *store_id, bool for_update, StoreRow *row)
+StoreLoad(const char *store_id, StoreLoadMode mode, StoreRow *row)
 {
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1];
@@ -119,11 +124,12 @@ StoreLoad(const char *store_id, bool for_update, StoreRow *row)
 
 	if (!MsIdIsValid(store_id))
 		return false;
-	plan = for_update ?
+	plan = mode == STORE_FOR_UPDATE ?
 		MsPlan(&store_for_update_plan, STORE_SQL " FOR UPDATE", 1, types) :
 		MsPlan(&store_plan, STORE_SQL, 1, types);
 	values[0] = CStringGetTextDatum(store_id);
-	if (MsExecute(plan, values, NULL, !for_update, 1) == 0)
+	/* a read-only execution keeps the caller's snapshot, which misses our own writes */
+	if (MsExecute(plan, values, NULL, mode == STORE_READ, 1) == 0)
 		return false;
 
 	tuple = SPI_tuptable->vals[0];
@@ -299,7 +305,7 @@ ms_stores_nearby_explain(PG_FUNCTION_ARGS)
 	initStringInfo(&plan);
 	SPI_connect();
 	if (SPI_execute_with_args("EXPLAIN (COSTS OFF) " NEARBY_SQL, 4, types, values,
-							  NULL, true, 0) != SPI_OK_UTILITY)
+							  NULL, false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "EXPLAIN of the nearby query failed");
 	for (uint64 i = 0; i < SPI_processed; i++)
 		appendStringInfo(&plan, "%s\n", MsColumnText(i, 1));
@@ -325,7 +331,7 @@ ms_store_get(PG_FUNCTION_ARGS)
 
 	JwInit(&w);
 	SPI_connect();
-	if (!StoreLoad(store_id, false, &row))
+	if (!StoreLoad(store_id, STORE_READ, &row))
 		StoreNotFound(store_id);
 	JwObjectStart(&w, NULL);
 	JwObjectStart(&w, "store");
@@ -399,7 +405,7 @@ ms_store_availability(PG_FUNCTION_ARGS)
 
 	JwInit(&w);
 	SPI_connect();
-	if (!StoreLoad(store_id, false, &row))
+	if (!StoreLoad(store_id, STORE_READ, &row))
 		StoreNotFound(store_id);
 
 	JwObjectStart(&w, NULL);

@@ -39,11 +39,16 @@ typedef struct StoreRow
 	TimestampTz updated_at;
 } StoreRow;
 
-/*
- * StoreLoad reads a store inside SPI (for_update locks its row); returns
- * false when there is none.
- */
-extern bool StoreLoad(const char *store_id, bool for_update, StoreRow *row);
+/* How StoreLoad reads: inside a read-only call, after this call wrote, or locking the row */
+typedef enum StoreLoadMode
+{
+	STORE_READ,
+	STORE_READ_OWN_WRITES,
+	STORE_FOR_UPDATE
+} StoreLoadMode;
+
+/* StoreLoad reads a store inside SPI; returns false when there is none */
+extern bool StoreLoad(const char *store_id, StoreLoadMode mode, StoreRow *row);
 
 /* StoreWrite writes the store object's members, as GET /api/stores/:id shows them */
 extern void StoreWrite(JsonWriter *w, const StoreRow *row, TimestampTz now);

@@ -135,7 +135,7 @@ StoreResponse(const char *store_id)
 	StoreRow	row;
 	JsonWriter	w;
 
-	if (!StoreLoad(store_id, false, &row))
+	if (!StoreLoad(store_id, STORE_READ_OWN_WRITES, &row))
 		elog(ERROR, "store \"%s\" vanished", store_id);
 	JwInit(&w);
 	JwObjectStart(&w, NULL);

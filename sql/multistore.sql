@@ -179,7 +179,7 @@ CREATE FUNCTION multistore_internal.stores_nearby_explain(latitude float8, longi
                                                         max_results integer DEFAULT 20)
 RETURNS text
 AS 'MODULE_PATHNAME', 'ms_stores_nearby_explain'
-LANGUAGE C STABLE;
+LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION multistore_internal.stores_nearby_explain(float8, float8, float8, integer) IS
 'the plan of the nearby-stores query for these arguments (EXPLAIN, COSTS OFF)';
 REVOKE ALL ON FUNCTION multistore_internal.stores_nearby_explain(float8, float8, float8, integer) FROM public;

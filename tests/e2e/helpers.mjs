@@ -1,0 +1,55 @@
+// Shared by the end-to-end tests: HTTP against the proxy that `make test`
+// started (MS_BASE_URL), and psql against its database (DATABASE_URL).
+import { execFileSync } from 'node:child_process';
+import http from 'node:http';
+import assert from 'node:assert/strict';
+
+export const BASE = process.env.MS_BASE_URL || 'http://127.0.0.1:4100';
+export const DB = process.env.DATABASE_URL;
+
+// api(method, path, {body, headers, raw}) -> {status, headers, body, text}
+export async function api(method, path, { body, headers = {}, raw } = {}) {
+  const init = { method, headers: { ...headers } };
+  if (raw !== undefined) init.body = raw;
+  else if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(BASE + path, init);
+  const text = await res.text();
+  let json;
+  try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
+  return { status: res.status, headers: res.headers, body: json, text };
+}
+
+// A request written by hand, for what fetch will not send.
+export function rawRequest(requestText) {
+  return new Promise((resolve, reject) => {
+    const url = new URL(BASE);
+    const req = http.request({ host: url.hostname, port: url.port, method: 'GET', path: '/' });
+    req.destroy();
+    import('node:net').then(({ default: net }) => {
+      const sock = net.connect(Number(url.port), url.hostname, () => sock.end(requestText));
+      let data = '';
+      sock.on('data', (d) => { data += d; });
+      sock.on('end', () => resolve(data));
+      sock.on('error', reject);
+    });
+  });
+}
+
+// sql(query) -> trimmed text output of psql -At
+export function sql(query) {
+  return execFileSync('psql', [DB, '-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-c', query],
+    { encoding: 'utf8' }).trim();
+}
+
+// assertError(res, status, code): the documented error shape
+export function assertError(res, status, code) {
+  assert.equal(res.status, status, `status of ${res.text}`);
+  assert.equal(res.headers.get('content-type'), 'application/json');
+  assert.equal(res.body?.error?.code, code, `code of ${res.text}`);
+  assert.equal(typeof res.body.error.message, 'string');
+  assert.equal(typeof res.body.error.details, 'object');
+  assert.equal(res.body.requestId, res.headers.get('x-request-id'));
+}

@@ -1,0 +1,76 @@
+/*
+ * test_config.c
+ *	  Settings: defaults, and one clear line for each missing or bad one.
+ */
+#include <stdlib.h>
+
+#include "config.h"
+#include "tap.h"
+
+static const char *const *fake_env;
+
+static const char *
+FakeGetEnv(const char *name)
+{
+	for (const char *const *p = fake_env; *p; p += 2)
+		if (strcmp(p[0], name) == 0)
+			return p[1];
+	return NULL;
+}
+
+static bool
+Load(const char *const *env, Config *c, char *err)
+{
+	fake_env = env;
+	err[0] = '\0';
+	return ConfigLoad(c, FakeGetEnv, err, 256);
+}
+
+int
+main(void)
+{
+	Config		c;
+	char		err[256];
+	static const char *const good[] = {
+		"DATABASE_URL", "postgresql://u@h/db", "JWT_SECRET", "0123456789abcdef0123456789abcdef", NULL
+	};
+	static const char *const no_db[] = {"JWT_SECRET", "0123456789abcdef0123456789abcdef", NULL};
+	static const char *const short_secret[] = {"DATABASE_URL", "x", "JWT_SECRET", "short", NULL};
+	static const char *const no_secret[] = {"DATABASE_URL", "x", NULL};
+	static const char *const bad_port[] = {
+		"DATABASE_URL", "x", "JWT_SECRET", "0123456789abcdef0123456789abcdef", "PORT", "80a", NULL
+	};
+	static const char *const big_pool[] = {
+		"DATABASE_URL", "x", "JWT_SECRET", "0123456789abcdef0123456789abcdef", "DB_POOL_SIZE", "0", NULL
+	};
+	static const char *const bad_level[] = {
+		"DATABASE_URL", "x", "JWT_SECRET", "0123456789abcdef0123456789abcdef", "LOG_LEVEL", "loud", NULL
+	};
+	static const char *const empty_db[] = {"DATABASE_URL", "", "JWT_SECRET", "0123456789abcdef0123456789abcdef", NULL};
+
+	ok(Load(good, &c, err), "the two required settings are enough");
+	is_int(c.port, 4000, "PORT defaults to 4000");
+	is_int(c.access_token_ttl, 900, "ACCESS_TOKEN_TTL defaults to 900 s");
+	is_int((long long) c.max_body_bytes, 1048576, "MAX_BODY_BYTES defaults to 1 MiB");
+	is_int(c.http_threads, c.db_pool_size, "HTTP_THREADS defaults to the pool size");
+	is_str(c.jwt_issuer, "multistore", "JWT_ISSUER has a default");
+	ConfigFree(&c);
+
+	ok(!Load(no_db, &c, err), "DATABASE_URL is required");
+	ok(strstr(err, "DATABASE_URL is required") == err, "saying so: %s", err);
+	ConfigFree(&c);
+	ok(!Load(empty_db, &c, err), "an empty DATABASE_URL counts as missing");
+	ConfigFree(&c);
+	ok(!Load(no_secret, &c, err) && strstr(err, "JWT_SECRET is required"), "JWT_SECRET is required: %s", err);
+	ConfigFree(&c);
+	ok(!Load(short_secret, &c, err) && strstr(err, "at least 32 bytes"), "a short JWT_SECRET is refused: %s", err);
+	ConfigFree(&c);
+	ok(!Load(bad_port, &c, err) && strstr(err, "PORT must be an integer"), "a bad PORT is refused: %s", err);
+	ConfigFree(&c);
+	ok(!Load(big_pool, &c, err) && strstr(err, "DB_POOL_SIZE"), "a pool of 0 is refused: %s", err);
+	ConfigFree(&c);
+	ok(!Load(bad_level, &c, err) && strstr(err, "LOG_LEVEL"), "an unknown LOG_LEVEL is refused: %s", err);
+	ConfigFree(&c);
+	ok(strchr(err, '\n') == NULL, "every message is one line");
+	return done_testing();
+}
