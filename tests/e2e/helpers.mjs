@@ -22,19 +22,23 @@ export async function api(method, path, { body, headers = {}, raw } = {}) {
   return { status: res.status, headers: res.headers, body: json, text };
 }
 
-// A request written by hand, for what fetch will not send.
-export function rawRequest(requestText) {
+// nodeRequest(method, path, {headers, body}): node:http, which (unlike
+// fetch) sends a body with any method.  Resolves to the same shape as api().
+export function nodeRequest(method, path, { headers = {}, body } = {}) {
   return new Promise((resolve, reject) => {
-    const url = new URL(BASE);
-    const req = http.request({ host: url.hostname, port: url.port, method: 'GET', path: '/' });
-    req.destroy();
-    import('node:net').then(({ default: net }) => {
-      const sock = net.connect(Number(url.port), url.hostname, () => sock.end(requestText));
-      let data = '';
-      sock.on('data', (d) => { data += d; });
-      sock.on('end', () => resolve(data));
-      sock.on('error', reject);
+    const req = http.request(BASE + path, { method, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => {
+        let json;
+        try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
+        resolve({ status: res.statusCode, headers: new Headers(res.headers), body: json, text });
+      });
     });
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
   });
 }
 

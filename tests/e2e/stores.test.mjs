@@ -1,7 +1,7 @@
 // Stores over real HTTP: nearby, one store, availability, and every bad input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, sql, assertError } from './helpers.mjs';
+import { api, nodeRequest, sql, assertError } from './helpers.mjs';
 
 const TIMES_SQUARE = 'latitude=40.7589&longitude=-73.9851';
 
@@ -118,8 +118,13 @@ test('HEAD is answered like GET, without a body', async () => {
 });
 
 test('a 2 MiB body is 413 payload_too_large', async () => {
-  const res = await api('GET', `/api/stores/nearby?${TIMES_SQUARE}`, { raw: 'x'.repeat(2 * 1024 * 1024), headers: { 'content-type': 'application/json' } });
+  const big = 'x'.repeat(2 * 1024 * 1024);
+  const res = await nodeRequest('GET', `/api/stores/nearby?${TIMES_SQUARE}`,
+    { body: big, headers: { 'content-type': 'application/json', 'content-length': String(big.length) } });
   assertError(res, 413, 'payload_too_large');
+  const chunked = await nodeRequest('GET', `/api/stores/nearby?${TIMES_SQUARE}`,
+    { body: big, headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } });
+  assertError(chunked, 413, 'payload_too_large');
 });
 
 test('admin routes need a token', async () => {
