@@ -17,6 +17,8 @@
 #include "fmgr.h"
 #include "utils/uuid.h"
 
+#include "json_build.h"
+
 typedef enum MsRole
 {
 	MS_ROLE_CUSTOMER,
@@ -42,5 +44,14 @@ extern MsCaller AccountsCaller(FunctionCallInfo fcinfo, int argno);
 extern void AccountsRequireAdmin(const MsCaller *caller);
 
 extern const char *AccountsRoleName(MsRole role);
+
+/* A trimmed, lower-cased email, or NULL when the text is not an email */
+extern char *AccountsEmailNormalise(const char *raw);
+
+/* Writes the member "user":{id,email,firstName,lastName,phone,role,managedStores,createdAt}, inside SPI */
+extern void AccountsWriteUser(JsonWriter *w, Datum user_id);
+
+/* Raises forbidden unless the caller manages store_id or is an admin */
+extern void AccountsRequireManagerOf(const MsCaller *caller, const char *store_id);
 
 #endif							/* MULTISTORE_ACCOUNTS_H */

@@ -26,7 +26,8 @@ void
 _PG_init(void)
 {
 	StoresInit();
-	AccountsInit();
+	PasswordsInit();
+	SessionsInit();
 
 	MarkGUCPrefixReserved("multistore");
 }
@@ -77,6 +78,16 @@ MsIdIsValid(const char *id)
 			return false;
 	}
 	return true;
+}
+
+Datum
+MsSpiCopy(Datum varlena)
+{
+	Size		size = VARSIZE_ANY(DatumGetPointer(varlena));
+	void	   *copy = SPI_palloc(size);
+
+	memcpy(copy, DatumGetPointer(varlena), size);
+	return PointerGetDatum(copy);
 }
 
 char *

@@ -20,7 +20,8 @@
 
 /* One Init per concern, called from _PG_init */
 extern void StoresInit(void);
-extern void AccountsInit(void);
+extern void PasswordsInit(void);
+extern void SessionsInit(void);
 
 /*
  * MsPlan prepares sql once per backend and keeps the plan; *cache holds it
@@ -31,6 +32,9 @@ extern SPIPlanPtr MsPlan(SPIPlanPtr *cache, const char *sql, int nargs, Oid *arg
 /* Runs a kept plan and fails on any SPI error; returns SPI_processed */
 extern uint64 MsExecute(SPIPlanPtr plan, Datum *values, const char *nulls,
 						bool read_only, long count);
+
+/* A copy of a varlena made inside SPI that outlives SPI_finish */
+extern Datum MsSpiCopy(Datum varlena);
 
 /* Is text a well-formed store or product id? */
 extern bool MsIdIsValid(const char *id);

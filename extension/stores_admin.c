@@ -146,13 +146,12 @@ StoreResponse(const char *store_id)
 	return JwFinish(&w);
 }
 
-/* Copies a json Datum made inside SPI out to the caller's context */
+/* Copies a json Datum made inside SPI out to the caller's context, and leaves SPI */
 static Datum
 SpiReturn(Datum json)
 {
-	Datum		copy = PointerGetDatum(SPI_palloc(VARSIZE(DatumGetPointer(json))));
+	Datum		copy = MsSpiCopy(json);
 
-	memcpy(DatumGetPointer(copy), DatumGetPointer(json), VARSIZE(DatumGetPointer(json)));
 	SPI_finish();
 	return copy;
 }

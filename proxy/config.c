@@ -90,7 +90,8 @@ ConfigLoad(Config *c, GetEnv getenv_fn, char *err, size_t errlen)
 		!ReadInt(getenv_fn, "MAX_CONNECTIONS", 4096, 16, 1000000, &c->max_connections, err, errlen) ||
 		!ReadInt(getenv_fn, "CONNECTION_TIMEOUT", 30, 1, 3600, &c->connection_timeout, err, errlen) ||
 		!ReadInt(getenv_fn, "DB_CONNECT_TIMEOUT", 2, 1, 60, &c->db_connect_timeout, err, errlen) ||
-		!ReadInt(getenv_fn, "DB_STATEMENT_TIMEOUT", 10000, 0, 3600000, &c->db_statement_timeout, err, errlen))
+		!ReadInt(getenv_fn, "DB_STATEMENT_TIMEOUT", 10000, 0, 3600000, &c->db_statement_timeout, err, errlen) ||
+		!ReadInt(getenv_fn, "RATE_LIMIT_AUTH_PER_MINUTE", 10, 1, 100000, &c->rate_limit_auth_per_minute, err, errlen))
 		return false;
 	c->max_body_bytes = (size_t) body_bytes;
 

@@ -37,6 +37,7 @@ typedef struct Config
 	int			connection_timeout; /* seconds of idle before a connection is closed */
 	int			db_connect_timeout; /* seconds */
 	int			db_statement_timeout;	/* milliseconds */
+	int			rate_limit_auth_per_minute; /* login and register, per client IP */
 	LogLevel	log_level;
 } Config;
 

@@ -45,7 +45,8 @@ typedef enum DbStatus
 {
 	DB_OK,						/* result holds one row, one column: the body */
 	DB_ERROR,					/* the function raised: result has the error fields */
-	DB_DOWN						/* no connection to the database */
+	DB_DOWN,					/* no connection to the database */
+	DB_BUSY						/* no pooled connection came free in time */
 } DbStatus;
 
 typedef struct DbResult

@@ -4,10 +4,13 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "handlers.h"
+#include "jwt.h"
+#include "log.h"
 #include "request.h"
 
 /*
@@ -17,7 +20,7 @@
  * error, quickly, since the pool fails fast during an outage.
  */
 int
-HandleHealth(struct Request *req)
+HandleHealth(struct Request *req, const char *const *values)
 {
 	Server	   *server = req->server;
 	DbConn	   *conn = DbAcquire(server->pool, 2000);
@@ -30,9 +33,9 @@ HandleHealth(struct Request *req)
 
 	if (conn)
 	{
-		DbCall(server->pool, conn, req->route, NULL, &result);
+		DbCall(server->pool, conn, req->route, values, &result);
 		if (result.status == DB_DOWN && !result.reconnected)
-			DbCall(server->pool, conn, req->route, NULL, &result);
+			DbCall(server->pool, conn, req->route, values, &result);
 		DbRelease(server->pool, conn);
 	}
 	if (result.status == DB_OK)
@@ -68,5 +71,84 @@ HandleHealth(struct Request *req)
 	json_decref(body);
 	ret = RespondJson(req, status, text, strlen(text));
 	free(text);
+	return ret;
+}
+
+/* Answers an error that the SQL call returned as {"error":{code,message}} */
+static int
+RespondReturnedError(Request *req, json_t *error)
+{
+	const char *code = json_string_value(json_object_get(error, "code"));
+	const char *message = json_string_value(json_object_get(error, "message"));
+
+	RequestFail(req, 401, code ? code : "invalid_token", message ? message : "the session has ended");
+	return RespondError(req);
+}
+
+int
+HandleSessionTokens(struct Request *req, const char *const *values)
+{
+	Server	   *server = req->server;
+	DbResult	result;
+	json_t	   *answer;
+	json_t	   *user,
+			   *session;
+	const char *user_id,
+			   *role,
+			   *session_id;
+	char	   *access_token;
+	char	   *text;
+	json_t	   *body;
+	struct timespec now;
+	int			ret;
+
+	RequestRunSql(req, values, &result);
+	if (result.status != DB_OK)
+	{
+		ret = RespondDbFailure(req, &result);
+		DbResultClear(&result);
+		return ret;
+	}
+	answer = json_loads(PQgetvalue(result.result, 0, 0), 0, NULL);
+	DbResultClear(&result);
+
+	if (json_is_object(json_object_get(answer, "error")))
+	{
+		ret = RespondReturnedError(req, json_object_get(answer, "error"));
+		json_decref(answer);
+		return ret;
+	}
+	user = json_object_get(answer, "user");
+	session = json_object_get(answer, "session");
+	user_id = json_string_value(json_object_get(user, "id"));
+	role = json_string_value(json_object_get(user, "role"));
+	session_id = json_string_value(json_object_get(session, "id"));
+	if (user_id == NULL || role == NULL || session_id == NULL ||
+		!json_is_string(json_object_get(session, "refreshToken")) ||
+		!json_is_string(json_object_get(session, "refreshTokenExpiresAt")))
+	{
+		json_decref(answer);
+		LogWrite(LOG_ERROR, "session answer without user or session", json_pack("{s:s}", "requestId", req->request_id));
+		RequestFail(req, 500, "internal", "internal error");
+		return RespondError(req);
+	}
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	access_token = JwtSign(&server->jwt, user_id, role, session_id, (long long) now.tv_sec,
+						   server->config.access_token_ttl);
+	snprintf(req->user_id, sizeof(req->user_id), "%s", user_id);
+	body = json_pack("{s:O,s:s,s:s,s:i,s:O,s:O}",
+					 "user", user,
+					 "accessToken", access_token,
+					 "tokenType", "Bearer",
+					 "expiresIn", server->config.access_token_ttl,
+					 "refreshToken", json_object_get(session, "refreshToken"),
+					 "refreshTokenExpiresAt", json_object_get(session, "refreshTokenExpiresAt"));
+	text = json_dumps(body, JSON_COMPACT);
+	ret = RespondJson(req, server->routes[req->route].status, text, strlen(text));
+	free(text);
+	free(access_token);
+	json_decref(body);
+	json_decref(answer);
 	return ret;
 }

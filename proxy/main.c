@@ -145,6 +145,11 @@ main(int argc, char **argv)
 	sigaddset(&signals, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &signals, NULL);
 
+	server.jwt.secret = (const unsigned char *) server.config.jwt_secret;
+	server.jwt.secret_len = strlen(server.config.jwt_secret);
+	server.jwt.issuer = server.config.jwt_issuer;
+	server.jwt.audience = server.config.jwt_audience;
+	server.auth_limiter = RateLimiterCreate(server.config.rate_limit_auth_per_minute, 65536);
 	server.pool = DbPoolCreate(server.config.database_url, server.config.db_pool_size,
 							   server.compiled, route_count, server.config.db_connect_timeout,
 							   server.config.db_statement_timeout);
@@ -154,6 +159,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "multistore-proxy: cannot listen on %s:%d (in use, or not allowed)\n",
 				server.config.host, server.config.port);
 		DbPoolDestroy(server.pool);
+		RateLimiterDestroy(server.auth_limiter);
 		ConfigFree(&server.config);
 		RoutesFree(server.compiled, route_count);
 		return 1;
@@ -177,6 +183,7 @@ main(int argc, char **argv)
 	}
 	MHD_stop_daemon(server.daemon);
 	DbPoolDestroy(server.pool);
+	RateLimiterDestroy(server.auth_limiter);
 	LogWrite(LOG_INFO, "stopped", NULL);
 	ConfigFree(&server.config);
 	RoutesFree(server.compiled, route_count);

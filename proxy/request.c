@@ -17,6 +17,7 @@
 
 #include <openssl/rand.h>
 
+#include "jwt.h"
 #include "log.h"
 #include "request.h"
 
@@ -74,6 +75,7 @@ RequestUriLog(void *cls, const char *uri, struct MHD_Connection *connection)
 	req->connection = connection;
 	req->uri = strdup(uri ? uri : "");
 	req->route = -1;
+	req->rate_remaining = -1;
 	clock_gettime(CLOCK_MONOTONIC, &req->started_at);
 	atomic_fetch_add(&server->active_requests, 1);
 	return req;
@@ -84,6 +86,22 @@ RequestFail(Request *req, int status, const char *code, const char *message)
 {
 	ErrorSet(&req->error, status, code, message);
 	req->failed = true;
+}
+
+/* The IETF RateLimit headers, on answers of rate-limited routes */
+static void
+AddRateHeaders(Request *req, struct MHD_Response *resp)
+{
+	char		value[96];
+	int			limit = req->server->config.rate_limit_auth_per_minute;
+
+	if (req->rate_remaining < 0)
+		return;
+	snprintf(value, sizeof(value), "%d;w=60", limit);
+	MHD_add_response_header(resp, "RateLimit-Policy", value);
+	snprintf(value, sizeof(value), "limit=%d, remaining=%d, reset=%d", limit,
+			 req->rate_remaining, req->retry_after);
+	MHD_add_response_header(resp, "RateLimit", value);
 }
 
 static void
@@ -117,6 +135,7 @@ RespondJson(Request *req, int status, const char *body, size_t len)
 
 	if (status < 300 && req->route >= 0)
 		cache = req->server->routes[req->route].cache;
+	AddRateHeaders(req, resp);
 	return Queue(req, status, resp, cache);
 }
 
@@ -136,6 +155,17 @@ RespondError(Request *req)
 		snprintf(seconds, sizeof(seconds), "%d", req->error.retry_after);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
 	}
+	if (req->error.status == 401)
+	{
+		char		challenge[96];
+
+		snprintf(challenge, sizeof(challenge), "Bearer realm=\"multistore\"%s%s%s",
+				 strcmp(req->error.code, "unauthorized") == 0 ? "" : ", error=\"",
+				 strcmp(req->error.code, "unauthorized") == 0 ? "" : "invalid_token",
+				 strcmp(req->error.code, "unauthorized") == 0 ? "" : "\"");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, challenge);
+	}
+	AddRateHeaders(req, resp);
 	return Queue(req, req->error.status, resp, CACHE_NO_STORE);
 }
 
@@ -188,6 +218,86 @@ HasBody(struct MHD_Connection *c, size_t *declared)
 
 	*declared = cl ? (size_t) strtoull(cl, NULL, 10) : 0;
 	return (cl && *declared > 0) || te != NULL;
+}
+
+/* Seconds on the monotonic clock, for rate limits */
+static double
+MonotonicSeconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* Spends a token of the route's rate class for this client: 429 when none is left */
+static void
+CheckRateLimit(Request *req, const Route *route)
+{
+	int			retry_after,
+				remaining;
+
+	req->rate_remaining = -1;
+	if (route->rate != RATE_AUTH)
+		return;
+	if (!RateLimitTake(req->server->auth_limiter, req->remote_addr, MonotonicSeconds(),
+					   &retry_after, &remaining))
+	{
+		RequestFail(req, 429, "rate_limited", "too many attempts from this address; retry later");
+		req->error.retry_after = retry_after;
+	}
+	req->rate_remaining = remaining;
+	req->retry_after = retry_after;
+}
+
+/*
+ * CheckToken verifies "Authorization: Bearer <jwt>" and the role the route
+ * needs: 401 unauthorized without a token, invalid_token or token_expired
+ * for a bad one, 403 forbidden for the wrong role.  The SQL call checks the
+ * session and the role again, from the database.
+ */
+static void
+CheckToken(Request *req, const Route *route)
+{
+	const char *header = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND,
+													 MHD_HTTP_HEADER_AUTHORIZATION);
+	JwtClaims	claims;
+	const char *why = NULL;
+	struct timespec now;
+
+	if (header == NULL)
+	{
+		RequestFail(req, 401, "unauthorized", "this route needs an access token");
+		return;
+	}
+	req->has_token = true;
+	if (strncasecmp(header, "Bearer ", 7) != 0)
+	{
+		RequestFail(req, 401, "invalid_token", "the Authorization header must be \"Bearer <access token>\"");
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	switch (JwtVerify(&req->server->jwt, header + 7, (long long) now.tv_sec, &claims, &why))
+	{
+		case JWT_OK:
+			break;
+		case JWT_EXPIRED:
+			RequestFail(req, 401, "token_expired", "the access token has expired; refresh it");
+			return;
+		case JWT_INVALID:
+			RequestFail(req, 401, "invalid_token", "the access token is not valid");
+			if (LogEnabled(LOG_DEBUG))
+				LogWrite(LOG_DEBUG, "token refused", json_pack("{s:s,s:s}", "requestId", req->request_id,
+															   "reason", why ? why : ""));
+			return;
+	}
+	snprintf(req->session_id, sizeof(req->session_id), "%s", claims.sid);
+	snprintf(req->user_id, sizeof(req->user_id), "%s", claims.sub);
+	snprintf(req->role, sizeof(req->role), "%s", claims.role);
+	if ((route->access == ACCESS_ADMIN && strcmp(claims.role, "admin") != 0) ||
+		(route->access == ACCESS_MANAGER && strcmp(claims.role, "admin") != 0 &&
+		 strcmp(claims.role, "store_manager") != 0))
+		RequestFail(req, 403, "forbidden", "your role may not do this");
 }
 
 /*
@@ -244,20 +354,12 @@ Begin(Request *req, const char *url, const char *method)
 
 	if (!req->failed)
 	{
-		const char *authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-																MHD_HTTP_HEADER_AUTHORIZATION);
-
 		route = &server->routes[req->route];
 		if (route->body_limit)
 			req->body_limit = route->body_limit;
-		req->has_token = authorization != NULL;
-		if (route->access != ACCESS_PUBLIC)
-		{
-			if (authorization == NULL)
-				RequestFail(req, 401, "unauthorized", "this route needs an access token");
-			else
-				RequestFail(req, 401, "invalid_token", "access tokens are not accepted yet");
-		}
+		CheckRateLimit(req, route);
+		if (!req->failed && route->access != ACCESS_PUBLIC)
+			CheckToken(req, route);
 		if (!req->failed && declared > req->body_limit)
 			RequestFail(req, 413, "payload_too_large", "the request body is too large");
 		else if (!req->failed && has_body && RouteTakesBody(route) &&
@@ -359,14 +461,53 @@ FailFromResult(Request *req, const DbResult *r)
 	}
 }
 
-/* Runs the route's SQL call and answers with its body or its error */
+void
+RequestRunSql(Request *req, const char *const *values, DbResult *result)
+{
+	Server	   *server = req->server;
+	DbConn	   *conn = DbAcquire(server->pool, POOL_WAIT_MS);
+
+	if (conn == NULL)
+	{
+		memset(result, 0, sizeof(*result));
+		result->status = DB_BUSY;
+		return;
+	}
+	DbCall(server->pool, conn, req->route, values, result);
+	/* a stale pooled connection (the database restarted) gets one fresh try for reads */
+	if (result->status == DB_DOWN && !result->reconnected &&
+		strcmp(server->routes[req->route].method, "GET") == 0)
+		DbCall(server->pool, conn, req->route, values, result);
+	DbRelease(server->pool, conn);
+}
+
+enum MHD_Result
+RespondDbFailure(Request *req, const DbResult *result)
+{
+	switch (result->status)
+	{
+		case DB_BUSY:
+			RequestFail(req, 503, "unavailable", "the service is busy; retry shortly");
+			req->error.retry_after = 1;
+			break;
+		case DB_DOWN:
+			RequestFail(req, 503, "unavailable", "the database is unreachable; retry shortly");
+			req->error.retry_after = 1;
+			break;
+		default:
+			FailFromResult(req, result);
+			break;
+	}
+	return RespondError(req);
+}
+
+/* Binds the arguments, then runs the route's handler or SQL call and answers */
 static enum MHD_Result
 Dispatch(Request *req)
 {
 	Server	   *server = req->server;
 	const Route *route = &server->routes[req->route];
 	const char *values[ROUTE_MAX_ARGS];
-	DbConn	   *conn;
 	DbResult	result;
 	enum MHD_Result ret;
 
@@ -379,37 +520,16 @@ Dispatch(Request *req)
 		return RespondError(req);
 	}
 	if (route->handler)
-		return (enum MHD_Result) route->handler(req);
+		return (enum MHD_Result) route->handler(req, values);
 
-	conn = DbAcquire(server->pool, POOL_WAIT_MS);
-	if (conn == NULL)
-	{
-		RequestFail(req, 503, "unavailable", "the service is busy; retry shortly");
-		req->error.retry_after = 1;
-		return RespondError(req);
-	}
-	DbCall(server->pool, conn, req->route, values, &result);
-	/* a stale pooled connection (the database restarted) gets one fresh try for reads */
-	if (result.status == DB_DOWN && !result.reconnected && strcmp(route->method, "GET") == 0)
-		DbCall(server->pool, conn, req->route, values, &result);
-	DbRelease(server->pool, conn);
-
-	switch (result.status)
-	{
-		case DB_OK:
-			ret = RespondJson(req, route->status, PQgetvalue(result.result, 0, 0),
-							  (size_t) PQgetlength(result.result, 0, 0));
-			break;
-		case DB_DOWN:
-			RequestFail(req, 503, "unavailable", "the database is unreachable; retry shortly");
-			req->error.retry_after = 1;
-			ret = RespondError(req);
-			break;
-		default:
-			FailFromResult(req, &result);
-			ret = RespondError(req);
-			break;
-	}
+	RequestRunSql(req, values, &result);
+	if (result.status != DB_OK)
+		ret = RespondDbFailure(req, &result);
+	else if (route->status == 204)
+		ret = RespondJson(req, 204, "", 0);
+	else
+		ret = RespondJson(req, route->status, PQgetvalue(result.result, 0, 0),
+						  (size_t) PQgetlength(result.result, 0, 0));
 	DbResultClear(&result);
 	return ret;
 }
@@ -470,7 +590,7 @@ RequestCompleted(void *cls, struct MHD_Connection *connection, void **con_cls,
 		/* the path without the query, which may carry tickets */
 		snprintf(path, sizeof(path), "%.*s", (int) strcspn(req->uri, "?"), req->uri);
 		LogWrite(LOG_INFO, "request",
-				 json_pack("{s:s,s:s,s:s,s:s?,s:i,s:f,s:s,s:s?,s:b}",
+				 json_pack("{s:s,s:s,s:s,s:s?,s:i,s:f,s:s,s:s?,s:s?,s:b}",
 						   "requestId", req->request_id,
 						   "method", req->method,
 						   "path", Utf8IsValid(path, strlen(path)) ? path : "(invalid utf-8)",
@@ -478,6 +598,7 @@ RequestCompleted(void *cls, struct MHD_Connection *connection, void **con_cls,
 						   "status", req->status,
 						   "durationMs", ms,
 						   "remoteAddr", req->remote_addr,
+						   "userId", req->user_id[0] ? req->user_id : NULL,
 						   "sqlstate", req->sqlstate[0] ? req->sqlstate : NULL,
 						   "completed", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK));
 	}

@@ -38,9 +38,13 @@ typedef struct Request
 	size_t		body_cap;
 	size_t		body_limit;
 	size_t		body_seen;		/* bytes received, kept or not */
-	/* auth */
+	/* auth: the verified access token's claims */
 	bool		has_token;
-	char		session_id[40];
+	char		session_id[64];
+	char		user_id[64];
+	char		role[32];
+	int			rate_remaining;	/* of the route's rate class, -1 when none */
+	int			retry_after;
 	/* outcome */
 	bool		failed;			/* error holds the answer */
 	ApiError	error;
@@ -63,6 +67,15 @@ extern enum MHD_Result RespondJson(Request *req, int status, const char *body, s
 
 /* Answers with req->error as the error body */
 extern enum MHD_Result RespondError(Request *req);
+
+/*
+ * RequestRunSql runs the route's SQL call with values on a pooled
+ * connection: one retry for reads when a pooled connection turns out stale.
+ */
+extern void RequestRunSql(Request *req, const char *const *values, DbResult *result);
+
+/* Answers with the error of a failed call (DB_ERROR or DB_DOWN) */
+extern enum MHD_Result RespondDbFailure(Request *req, const DbResult *result);
 
 /* Sets req->error (and req->failed) */
 extern void RequestFail(Request *req, int status, const char *code, const char *message);

@@ -22,22 +22,35 @@
 #define SESSION								{ARG_SESSION, "session", "session_id", TYPE_UUID, REQUIRED}
 
 const Route routes[] = {
-	/* method, pattern, SQL function, access, status, cache, body limit, handler, {arguments} */
-	{"GET", "/health", "multistore.health", ACCESS_PUBLIC, 200, CACHE_NO_STORE, 0, HandleHealth, {{0}}},
+	/* method, pattern, SQL function, access, status, cache, rate class, body limit, handler, {arguments} */
+	{"GET", "/health", "multistore.health", ACCESS_PUBLIC, 200, CACHE_NO_STORE, RATE_NONE, 0, HandleHealth, {{0}}},
 
-	{"GET", "/api/stores/nearby", "multistore.stores_nearby", ACCESS_PUBLIC, 200, CACHE_PUBLIC_SHORT, 0, NULL,
+	/* accounts */
+	{"POST", "/api/auth/register", "multistore.account_register", ACCESS_PUBLIC, 201, CACHE_NO_STORE, RATE_AUTH, 16384,
+	HandleSessionTokens, {BODY("registration")}},
+	{"POST", "/api/auth/login", "multistore.session_login", ACCESS_PUBLIC, 200, CACHE_NO_STORE, RATE_AUTH, 16384,
+	HandleSessionTokens, {BODY("credentials")}},
+	{"POST", "/api/auth/refresh-token", "multistore.session_refresh", ACCESS_PUBLIC, 200, CACHE_NO_STORE, RATE_NONE, 4096,
+	HandleSessionTokens, {BODY("body")}},
+	{"POST", "/api/auth/logout", "multistore.session_logout", ACCESS_USER, 204, CACHE_NO_STORE, RATE_NONE, 0, NULL,
+	{SESSION}},
+	{"GET", "/api/auth/me", "multistore.user_me", ACCESS_USER, 200, CACHE_NO_STORE, RATE_NONE, 0, NULL,
+	{SESSION}},
+
+	/* stores */
+	{"GET", "/api/stores/nearby", "multistore.stores_nearby", ACCESS_PUBLIC, 200, CACHE_PUBLIC_SHORT, RATE_NONE, 0, NULL,
 	{QUERY("latitude", "latitude", TYPE_NUMBER, REQUIRED),
 	 QUERY("longitude", "longitude", TYPE_NUMBER, REQUIRED),
 	 QUERY("radius", "radius_km", TYPE_NUMBER, OPTIONAL),
 	QUERY("limit", "max_results", TYPE_INTEGER, OPTIONAL)}},
-	{"GET", "/api/stores/{storeId}", "multistore.store_get", ACCESS_PUBLIC, 200, CACHE_PUBLIC_SHORT, 0, NULL,
+	{"GET", "/api/stores/{storeId}", "multistore.store_get", ACCESS_PUBLIC, 200, CACHE_PUBLIC_SHORT, RATE_NONE, 0, NULL,
 	{PATH("storeId", "store_id", TYPE_ID)}},
-	{"GET", "/api/stores/{storeId}/availability", "multistore.store_availability", ACCESS_PUBLIC, 200, CACHE_PUBLIC_SHORT, 0, NULL,
+	{"GET", "/api/stores/{storeId}/availability", "multistore.store_availability", ACCESS_PUBLIC, 200, CACHE_PUBLIC_SHORT, RATE_NONE, 0, NULL,
 	{PATH("storeId", "store_id", TYPE_ID),
 	QUERY("productIds", "product_ids", TYPE_LIST, OPTIONAL)}},
-	{"POST", "/api/stores", "multistore.store_create", ACCESS_ADMIN, 201, CACHE_NO_STORE, 0, NULL,
+	{"POST", "/api/stores", "multistore.store_create", ACCESS_ADMIN, 201, CACHE_NO_STORE, RATE_NONE, 0, NULL,
 	{SESSION, BODY("store")}},
-	{"PUT", "/api/stores/{storeId}", "multistore.store_update", ACCESS_ADMIN, 200, CACHE_NO_STORE, 0, NULL,
+	{"PUT", "/api/stores/{storeId}", "multistore.store_update", ACCESS_ADMIN, 200, CACHE_NO_STORE, RATE_NONE, 0, NULL,
 	{SESSION, PATH("storeId", "store_id", TYPE_ID), BODY("store")}},
 };
 

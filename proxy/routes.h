@@ -61,9 +61,19 @@ typedef enum CachePolicy
 	CACHE_PUBLIC_SHORT			/* public read: max-age=30, stale-while-revalidate=60 */
 } CachePolicy;
 
+typedef enum RateClass
+{
+	RATE_NONE,					/* no limit of its own */
+	RATE_AUTH					/* login and register: RATE_LIMIT_AUTH_PER_MINUTE per client IP */
+} RateClass;
+
 struct Request;
-/* A handler answers the request itself; returns an enum MHD_Result */
-typedef int (*RouteHandler) (struct Request *req);
+
+/*
+ * A handler answers the request itself, given the SQL parameters bound
+ * from the request; returns an enum MHD_Result.
+ */
+typedef int (*RouteHandler) (struct Request *req, const char *const *values);
 
 typedef struct Route
 {
@@ -73,6 +83,7 @@ typedef struct Route
 	Access		access;
 	int			status;			/* status of a successful answer */
 	CachePolicy cache;
+	RateClass	rate;
 	size_t		body_limit;		/* 0: MAX_BODY_BYTES */
 	RouteHandler handler;		/* the proxy's own routes (/health) */
 	RouteArg	args[ROUTE_MAX_ARGS];

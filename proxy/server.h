@@ -11,6 +11,8 @@
 
 #include "config.h"
 #include "db.h"
+#include "jwt.h"
+#include "ratelimit.h"
 #include "routes.h"
 
 #define PROXY_VERSION "0.1.0"
@@ -22,6 +24,8 @@ typedef struct Server
 	size_t		nroutes;
 	CompiledRoute *compiled;
 	DbPool	   *pool;
+	JwtKey		jwt;			/* points into config */
+	RateLimiter *auth_limiter;	/* RATE_AUTH routes, per client IP */
 	struct MHD_Daemon *daemon;
 	atomic_int	active_requests;	/* started and not yet completed */
 } Server;

@@ -116,6 +116,18 @@ COMMENT ON TABLE sessions IS 'multistore: login sessions; a session is a family 
 CREATE INDEX sessions_user_idx ON sessions (user_id);
 COMMENT ON INDEX sessions_user_idx IS 'multistore: the sessions of one user';
 
+CREATE TABLE refresh_tokens (
+	token_hash bytea PRIMARY KEY,
+	session_id uuid NOT NULL REFERENCES sessions ON DELETE CASCADE,
+	issued_at timestamptz NOT NULL DEFAULT now(),
+	expires_at timestamptz NOT NULL,
+	replaced_at timestamptz,
+	CONSTRAINT refresh_tokens_hash_is_sha256 CHECK (length(token_hash) = 32)
+);
+COMMENT ON TABLE refresh_tokens IS 'multistore: refresh tokens, stored only as SHA-256; replaced_at is set when one is exchanged';
+CREATE INDEX refresh_tokens_session_idx ON refresh_tokens (session_id);
+COMMENT ON INDEX refresh_tokens_session_idx IS 'multistore: the tokens of one session family';
+
 ------------------------------------------------------------------------------
 -- The SQL API.  Every function returns the response body as json; errors
 -- carry a SQLSTATE of class M4/M5 and DETAIL {"code":...} (docs/errors.md).
@@ -164,6 +176,72 @@ AS 'MODULE_PATHNAME', 'ms_store_update'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION store_update(uuid, text, jsonb) IS
 'changes the given fields of a store (admin); absent fields keep their value';
+
+CREATE FUNCTION account_register(registration jsonb)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_account_register'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION account_register(jsonb) IS
+'creates a customer {email,password,firstName,lastName,phone?} and logs in: {"user":{...},"session":{id,refreshToken,refreshTokenExpiresAt}}';
+
+CREATE FUNCTION session_login(credentials jsonb)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_session_login'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION session_login(jsonb) IS
+'logs in {email,password}: {"user":{...},"session":{...}}; invalid_credentials alike for an unknown email and a wrong password';
+
+CREATE FUNCTION session_refresh(body jsonb)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_session_refresh'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION session_refresh(jsonb) IS
+'exchanges {refreshToken} for a new one; a token already exchanged revokes the session and returns {"error":{"code":"refresh_token_reused"}} (returned, not raised, so the revocation commits)';
+
+CREATE FUNCTION session_logout(session_id uuid)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_session_logout'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION session_logout(uuid) IS
+'revokes the caller''s session: its refresh token and access tokens stop working at once';
+
+CREATE FUNCTION user_me(session_id uuid)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_user_me'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION user_me(uuid) IS
+'the caller: {"user":{id,email,firstName,lastName,phone,role,managedStores,createdAt}}';
+
+CREATE FUNCTION user_set_role(session_id uuid, user_id uuid, role text)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_user_set_role'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION user_set_role(uuid, uuid, text) IS
+'sets a user''s role to customer, store_manager or admin (admin); a user who stops being a manager stops managing stores';
+
+CREATE FUNCTION store_manager_assign(session_id uuid, store_id text, user_id uuid)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_store_manager_assign'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION store_manager_assign(uuid, text, uuid) IS
+'makes a store manager manage a store (admin): {"user":{...}}';
+
+CREATE FUNCTION store_manager_remove(session_id uuid, store_id text, user_id uuid)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_store_manager_remove'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION store_manager_remove(uuid, text, uuid) IS
+'stops a store manager managing a store (admin): {"user":{...}}';
+
+CREATE FUNCTION multistore_internal.user_create(email text, password text, first_name text, last_name text,
+                                                role text, phone text DEFAULT NULL)
+RETURNS uuid
+AS 'MODULE_PATHNAME', 'ms_user_create'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION multistore_internal.user_create(text, text, text, text, text, text) IS
+'adds an account with any role and returns its id (the existing id when the email is taken): for DBAs, demo accounts and imports';
+REVOKE ALL ON FUNCTION multistore_internal.user_create(text, text, text, text, text, text) FROM public;
+-- For the DBA who loads accounts; never for the proxy's role.
 
 CREATE FUNCTION stores_generate(count integer, seed integer DEFAULT 1)
 RETURNS bigint
@@ -220,3 +298,4 @@ SELECT pg_catalog.pg_extension_config_dump('inventory', '');
 SELECT pg_catalog.pg_extension_config_dump('users', '');
 SELECT pg_catalog.pg_extension_config_dump('store_managers', '');
 SELECT pg_catalog.pg_extension_config_dump('sessions', '');
+SELECT pg_catalog.pg_extension_config_dump('refresh_tokens', '');

@@ -4,6 +4,7 @@
 -- Los Angeles) at real coordinates; store_1 (Times Square) is open around
 -- the clock, store_3 (Grand Central) overnight, store_4 takes no orders.
 -- Products: prod_1 .. prod_120.  Stock: every product at every store.
+-- Accounts: admin@, manager@ (of store_1 and store_2), customer@example.com.
 
 SET client_min_messages = warning;
 
@@ -131,7 +132,22 @@ SELECT s.id, p.id,
  WHERE s.id ~ '^store_[0-9]+$' AND p.id ~ '^prod_[0-9]+$'
 ON CONFLICT (store_id, product_id) DO NOTHING;
 
+-- Demo accounts, password "multistore-demo" (Argon2id, hashed by the extension)
+\o /dev/null
+SELECT multistore_internal.user_create('admin@example.com', 'multistore-demo', 'Ada', 'Admin', 'admin')
+ WHERE NOT EXISTS (SELECT 1 FROM multistore.users WHERE email = 'admin@example.com');
+SELECT multistore_internal.user_create('manager@example.com', 'multistore-demo', 'Max', 'Manager', 'store_manager')
+ WHERE NOT EXISTS (SELECT 1 FROM multistore.users WHERE email = 'manager@example.com');
+SELECT multistore_internal.user_create('customer@example.com', 'multistore-demo', 'Cleo', 'Customer', 'customer')
+ WHERE NOT EXISTS (SELECT 1 FROM multistore.users WHERE email = 'customer@example.com');
+INSERT INTO multistore.store_managers (store_id, user_id)
+SELECT s, u.id FROM multistore.users u, unnest(ARRAY['store_1', 'store_2']) s
+ WHERE u.email = 'manager@example.com'
+ON CONFLICT DO NOTHING;
+\o
+
 SELECT format('sample data: %s stores, %s products, %s stock rows',
               (SELECT count(*) FROM multistore.stores WHERE id ~ '^store_'),
               (SELECT count(*) FROM multistore.products),
-              (SELECT count(*) FROM multistore.inventory));
+              (SELECT count(*) FROM multistore.inventory))
+    || format(', %s demo accounts', (SELECT count(*) FROM multistore.users WHERE email LIKE '%@example.com'));

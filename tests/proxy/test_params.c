@@ -45,7 +45,7 @@ TestSyntax(void)
 }
 
 static const Route nearby = {
-	"GET", "/api/stores/nearby", "multistore.stores_nearby", ACCESS_PUBLIC, 200, CACHE_PUBLIC_SHORT, 0, NULL,
+	"GET", "/api/stores/nearby", "multistore.stores_nearby", ACCESS_PUBLIC, 200, CACHE_PUBLIC_SHORT, RATE_NONE, 0, NULL,
 	{{ARG_QUERY, "latitude", "latitude", TYPE_NUMBER, true},
 	 {ARG_QUERY, "longitude", "longitude", TYPE_NUMBER, true},
 	{ARG_QUERY, "radius", "radius_km", TYPE_NUMBER, false}}
@@ -101,7 +101,7 @@ static void
 TestPathBind(void)
 {
 	static const Route get = {
-		"GET", "/api/stores/{storeId}", "multistore.store_get", ACCESS_PUBLIC, 200, CACHE_PUBLIC_SHORT, 0, NULL,
+		"GET", "/api/stores/{storeId}", "multistore.store_get", ACCESS_PUBLIC, 200, CACHE_PUBLIC_SHORT, RATE_NONE, 0, NULL,
 		{{ARG_PATH, "storeId", "store_id", TYPE_ID, true}}
 	};
 	QueryParams q = {0};

@@ -7,20 +7,21 @@
 #include "tap.h"
 
 static int
-Handler(struct Request *req)
+Handler(struct Request *req, const char *const *values)
 {
 	(void) req;
+	(void) values;
 	return 0;
 }
 
 static const Route table[] = {
-	{"GET", "/health", NULL, ACCESS_PUBLIC, 200, CACHE_NO_STORE, 0, Handler, {{0}}},
-	{"GET", "/api/stores/nearby", "multistore.stores_nearby", ACCESS_PUBLIC, 200, CACHE_PUBLIC_SHORT, 0, NULL, {{0}}},
-	{"GET", "/api/stores/{storeId}", "multistore.store_get", ACCESS_PUBLIC, 200, CACHE_PUBLIC_SHORT, 0, NULL,
+	{"GET", "/health", NULL, ACCESS_PUBLIC, 200, CACHE_NO_STORE, RATE_NONE, 0, Handler, {{0}}},
+	{"GET", "/api/stores/nearby", "multistore.stores_nearby", ACCESS_PUBLIC, 200, CACHE_PUBLIC_SHORT, RATE_NONE, 0, NULL, {{0}}},
+	{"GET", "/api/stores/{storeId}", "multistore.store_get", ACCESS_PUBLIC, 200, CACHE_PUBLIC_SHORT, RATE_NONE, 0, NULL,
 	{{ARG_PATH, "storeId", "store_id", TYPE_ID, true}}},
-	{"PUT", "/api/stores/{storeId}", "multistore.store_update", ACCESS_ADMIN, 200, CACHE_NO_STORE, 0, NULL,
+	{"PUT", "/api/stores/{storeId}", "multistore.store_update", ACCESS_ADMIN, 200, CACHE_NO_STORE, RATE_NONE, 0, NULL,
 	{{ARG_PATH, "storeId", "store_id", TYPE_ID, true}}},
-	{"GET", "/api/stores/{storeId}/orders/{orderId}", "multistore.x", ACCESS_PUBLIC, 200, CACHE_NO_STORE, 0, NULL,
+	{"GET", "/api/stores/{storeId}/orders/{orderId}", "multistore.x", ACCESS_PUBLIC, 200, CACHE_NO_STORE, RATE_NONE, 0, NULL,
 	{{ARG_PATH, "storeId", "store_id", TYPE_ID, true}, {ARG_PATH, "orderId", "order_id", TYPE_UUID, true}}},
 };
 static const size_t n = sizeof(table) / sizeof(table[0]);
@@ -82,17 +83,17 @@ TestCompile(void)
 	char		err[256] = "";
 	CompiledRoute *c = RoutesCompile(table, n, err, sizeof(err));
 	static const Route dup[] = {
-		{"GET", "/a/{x}", "s.f", ACCESS_PUBLIC, 200, CACHE_NO_STORE, 0, NULL, {{ARG_PATH, "x", "x", TYPE_ID, true}}},
-		{"GET", "/a/{y}", "s.g", ACCESS_PUBLIC, 200, CACHE_NO_STORE, 0, NULL, {{ARG_PATH, "y", "y", TYPE_ID, true}}},
+		{"GET", "/a/{x}", "s.f", ACCESS_PUBLIC, 200, CACHE_NO_STORE, RATE_NONE, 0, NULL, {{ARG_PATH, "x", "x", TYPE_ID, true}}},
+		{"GET", "/a/{y}", "s.g", ACCESS_PUBLIC, 200, CACHE_NO_STORE, RATE_NONE, 0, NULL, {{ARG_PATH, "y", "y", TYPE_ID, true}}},
 	};
 	static const Route unbound[] = {
-		{"GET", "/a/{x}", "s.f", ACCESS_PUBLIC, 200, CACHE_NO_STORE, 0, NULL, {{0}}},
+		{"GET", "/a/{x}", "s.f", ACCESS_PUBLIC, 200, CACHE_NO_STORE, RATE_NONE, 0, NULL, {{0}}},
 	};
 	static const Route injected[] = {
-		{"GET", "/a", "s.f(); DROP TABLE t; --", ACCESS_PUBLIC, 200, CACHE_NO_STORE, 0, NULL, {{0}}},
+		{"GET", "/a", "s.f(); DROP TABLE t; --", ACCESS_PUBLIC, 200, CACHE_NO_STORE, RATE_NONE, 0, NULL, {{0}}},
 	};
 	static const Route bad_arg[] = {
-		{"GET", "/a", "s.f", ACCESS_PUBLIC, 200, CACHE_NO_STORE, 0, NULL,
+		{"GET", "/a", "s.f", ACCESS_PUBLIC, 200, CACHE_NO_STORE, RATE_NONE, 0, NULL,
 		{{ARG_QUERY, "q", "q => 1; --", TYPE_TEXT, false}}},
 	};
 
