@@ -57,3 +57,26 @@ export function assertError(res, status, code) {
   assert.equal(typeof res.body.error.details, 'object');
   assert.equal(res.body.requestId, res.headers.get('x-request-id'));
 }
+
+// Tokens and accounts
+export const JWT = {
+  secret: process.env.JWT_SECRET,
+  issuer: process.env.JWT_ISSUER || 'multistore',
+  audience: process.env.JWT_AUDIENCE || 'multistore-api',
+};
+
+let counter = 0;
+// A fresh, unique email for each registration in a run
+export function freshEmail(tag = 'user') {
+  counter += 1;
+  return `${tag}-${process.pid}-${Date.now()}-${counter}@e2e.example`;
+}
+
+// login(email, password) -> the 200 body (throws otherwise)
+export async function login(email, password = 'multistore-demo') {
+  const res = await api('POST', '/api/auth/login', { body: { email, password } });
+  assert.equal(res.status, 200, `login ${email}: ${res.text}`);
+  return res.body;
+}
+
+export const bearer = (token) => ({ authorization: `Bearer ${token}` });
