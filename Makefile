@@ -63,11 +63,14 @@ seed:
 bench:
 	@scripts/bench
 
+# Formatting (clang-format, .clang-format) and static analysis (cppcheck).
 lint:
 	clang-format --dry-run --Werror extension/*.[ch] proxy/*.[ch] tests/proxy/*.[ch]
-	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-	  --suppress=missingIncludeSystem -I extension -I proxy \
-	  -I $(shell $(PG_CONFIG) --includedir-server) extension proxy
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+	  --suppress=missingIncludeSystem --suppress='*:/usr/include/*' --suppress=toomanyconfigs \
+	  --max-configs=1 -I extension -I $(shell $(PG_CONFIG) --includedir-server) extension
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+	  --suppress=missingIncludeSystem -I proxy -I $(shell $(PG_CONFIG) --includedir) proxy
 
 format:
 	clang-format -i extension/*.[ch] proxy/*.[ch] tests/proxy/*.[ch]

@@ -60,10 +60,10 @@ RoleFromName(const char *name)
 MsCaller
 AccountsCaller(FunctionCallInfo fcinfo, int argno)
 {
-	MsCaller	caller;
-	Oid			types[1] = {UUIDOID};
-	Datum		values[1];
-	bool		isnull;
+	MsCaller caller;
+	Oid		 types[1] = {UUIDOID};
+	Datum	 values[1];
+	bool	 isnull;
 
 	if (PG_ARGISNULL(argno))
 		MsError(ERRCODE_MS_UNAUTHORIZED, "unauthorized", "authentication required");
@@ -77,8 +77,7 @@ AccountsCaller(FunctionCallInfo fcinfo, int argno)
 				  values, NULL, true, 1) == 0)
 		MsError(ERRCODE_MS_UNAUTHORIZED, "invalid_token", "the session has ended; log in again");
 
-	caller.user_id = *DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0],
-												  SPI_tuptable->tupdesc, 1, &isnull));
+	caller.user_id = *DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	caller.session_id = *DatumGetUUIDP(values[0]);
 	caller.role = RoleFromName(MsColumnText(0, 2));
 	return caller;
@@ -125,8 +124,8 @@ AccountsEmailNormalise(const char *raw)
 void
 AccountsRequireManagerOf(const MsCaller *caller, const char *store_id)
 {
-	Oid			types[2] = {UUIDOID, TEXTOID};
-	Datum		values[2];
+	Oid	  types[2] = {UUIDOID, TEXTOID};
+	Datum values[2];
 
 	if (caller->role == MS_ROLE_ADMIN)
 		return;
@@ -134,8 +133,8 @@ AccountsRequireManagerOf(const MsCaller *caller, const char *store_id)
 	values[1] = CStringGetTextDatum(store_id);
 	if (caller->role != MS_ROLE_STORE_MANAGER ||
 		MsExecute(MsPlan(&manages_plan,
-						 "SELECT 1 FROM multistore.store_managers WHERE user_id = $1 AND store_id = $2",
-						 2, types),
+						 "SELECT 1 FROM multistore.store_managers WHERE user_id = $1 AND store_id = $2", 2,
+						 types),
 				  values, NULL, true, 1) == 0)
 		MsError(ERRCODE_MS_FORBIDDEN, "forbidden", "only a manager of store \"%s\" or an admin may do this",
 				store_id);
@@ -144,15 +143,15 @@ AccountsRequireManagerOf(const MsCaller *caller, const char *store_id)
 void
 AccountsWriteUser(JsonWriter *w, Datum user_id)
 {
-	Oid			types[1] = {UUIDOID};
-	Datum		values[1];
-	HeapTuple	tuple;
-	TupleDesc	desc;
-	bool		isnull;
-	Datum		stores;
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
+	Oid		  types[1] = {UUIDOID};
+	Datum	  values[1];
+	HeapTuple tuple;
+	TupleDesc desc;
+	bool	  isnull;
+	Datum	  stores;
+	Datum	 *elems;
+	bool	 *nulls;
+	int		  n;
 
 	values[0] = user_id;
 	if (MsExecute(MsPlan(&user_plan,
@@ -187,8 +186,8 @@ AccountsWriteUser(JsonWriter *w, Datum user_id)
 static Datum
 UserAnswer(Datum user_id)
 {
-	JsonWriter	w;
-	Datum		result;
+	JsonWriter w;
+	Datum	   result;
 
 	JwInit(&w);
 	JwObjectStart(&w, NULL);
@@ -206,7 +205,7 @@ PG_FUNCTION_INFO_V1(ms_user_me);
 Datum
 ms_user_me(PG_FUNCTION_ARGS)
 {
-	MsCaller	caller;
+	MsCaller caller;
 
 	SPI_connect();
 	caller = AccountsCaller(fcinfo, 0);
@@ -218,14 +217,14 @@ static Datum
 UserArgument(FunctionCallInfo fcinfo, int argno)
 {
 	static SPIPlanPtr exists_plan = NULL;
-	Oid			types[1] = {UUIDOID};
-	Datum		values[1];
+	Oid				  types[1] = {UUIDOID};
+	Datum			  values[1];
 
 	if (PG_ARGISNULL(argno))
 		MsInvalidArgument("userId", "is required");
 	values[0] = PG_GETARG_DATUM(argno);
-	if (MsExecute(MsPlan(&exists_plan, "SELECT 1 FROM multistore.users WHERE id = $1", 1, types),
-				  values, NULL, false, 1) == 0)
+	if (MsExecute(MsPlan(&exists_plan, "SELECT 1 FROM multistore.users WHERE id = $1", 1, types), values,
+				  NULL, false, 1) == 0)
 		MsErrorDetail(ERRCODE_MS_NOT_FOUND, "not_found", "\"resource\":\"user\"", "user not found");
 	return values[0];
 }
@@ -238,11 +237,11 @@ PG_FUNCTION_INFO_V1(ms_user_set_role);
 Datum
 ms_user_set_role(PG_FUNCTION_ARGS)
 {
-	MsCaller	caller;
-	Datum		user_id;
-	char	   *role;
-	Oid			types[2] = {UUIDOID, TEXTOID};
-	Datum		values[2];
+	MsCaller caller;
+	Datum	 user_id;
+	char	*role;
+	Oid		 types[2] = {UUIDOID, TEXTOID};
+	Datum	 values[2];
 
 	SPI_connect();
 	caller = AccountsCaller(fcinfo, 0);
@@ -273,11 +272,11 @@ ManagerChange(FunctionCallInfo fcinfo, bool assign)
 {
 	static SPIPlanPtr is_manager_plan = NULL;
 	static SPIPlanPtr store_exists_plan = NULL;
-	MsCaller	caller;
-	char	   *store_id;
-	Datum		user_id;
-	Oid			types[2] = {TEXTOID, UUIDOID};
-	Datum		values[2];
+	MsCaller		  caller;
+	char			 *store_id;
+	Datum			  user_id;
+	Oid				  types[2] = {TEXTOID, UUIDOID};
+	Datum			  values[2];
 
 	SPI_connect();
 	caller = AccountsCaller(fcinfo, 0);
@@ -292,18 +291,20 @@ ManagerChange(FunctionCallInfo fcinfo, bool assign)
 	if (!assign)
 	{
 		MsExecute(MsPlan(&unassign_plan,
-						 "DELETE FROM multistore.store_managers WHERE store_id = $1 AND user_id = $2",
-						 2, types),
+						 "DELETE FROM multistore.store_managers WHERE store_id = $1 AND user_id = $2", 2,
+						 types),
 				  values, NULL, false, 0);
 		return UserAnswer(user_id);
 	}
 	if (MsExecute(MsPlan(&store_exists_plan, "SELECT 1 FROM multistore.stores WHERE id = $1", 1, types),
 				  values, NULL, false, 1) == 0)
 		StoreNotFound(store_id);
-	if (MsExecute(MsPlan(&is_manager_plan,
-						 "SELECT 1 FROM multistore.users WHERE id = $2 AND role = 'store_manager' AND $1 IS NOT NULL",
-						 2, types),
-				  values, NULL, false, 1) == 0)
+	if (MsExecute(
+			MsPlan(
+				&is_manager_plan,
+				"SELECT 1 FROM multistore.users WHERE id = $2 AND role = 'store_manager' AND $1 IS NOT NULL",
+				2, types),
+			values, NULL, false, 1) == 0)
 		MsInvalidArgument("userId", "must be a user with the role store_manager");
 	MsExecute(MsPlan(&assign_plan,
 					 "INSERT INTO multistore.store_managers (store_id, user_id) VALUES ($1, $2) "
@@ -337,21 +338,25 @@ PG_FUNCTION_INFO_V1(ms_user_create);
 Datum
 ms_user_create(PG_FUNCTION_ARGS)
 {
-	Oid			types[6] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[6];
-	char		nulls[6] = "      ";
-	char	   *password;
-	char	   *email;
-	pg_uuid_t  *id;
-	bool		isnull;
+	Oid		   types[6] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum	   values[6];
+	char	   nulls[6] = "      ";
+	char	  *password;
+	char	  *email;
+	pg_uuid_t *id;
+	bool	   isnull;
 
 	for (int i = 0; i < 5; i++)
 		if (PG_ARGISNULL(i))
-			MsInvalidArgument(i == 0 ? "email" : i == 1 ? "password" : i == 4 ? "role" : "name",
+			MsInvalidArgument(i == 0   ? "email"
+							  : i == 1 ? "password"
+							  : i == 4 ? "role"
+									   : "name",
 							  "is required");
 	password = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	if (pg_mbstrlen(password) < PASSWORDS_MIN_LENGTH || pg_mbstrlen(password) > PASSWORDS_MAX_LENGTH)
-		MsInvalidArgument("password", "must be %d to %d characters", PASSWORDS_MIN_LENGTH, PASSWORDS_MAX_LENGTH);
+		MsInvalidArgument("password", "must be %d to %d characters", PASSWORDS_MIN_LENGTH,
+						  PASSWORDS_MAX_LENGTH);
 
 	email = AccountsEmailNormalise(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	if (email == NULL)
@@ -367,12 +372,14 @@ ms_user_create(PG_FUNCTION_ARGS)
 		nulls[5] = 'n';
 	else
 		values[5] = PG_GETARG_DATUM(5);
-	MsExecute(MsPlan(&create_plan,
-					 "WITH ins AS (INSERT INTO multistore.users (email, password_hash, first_name, last_name, role, phone) "
-					 "             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (email) DO NOTHING RETURNING id) "
-					 "SELECT id FROM ins UNION ALL SELECT id FROM multistore.users WHERE email = $1 LIMIT 1",
-					 6, types),
-			  values, nulls, false, 1);
+	MsExecute(
+		MsPlan(&create_plan,
+			   "WITH ins AS (INSERT INTO multistore.users (email, password_hash, first_name, last_name, "
+			   "role, phone) "
+			   "             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (email) DO NOTHING RETURNING id) "
+			   "SELECT id FROM ins UNION ALL SELECT id FROM multistore.users WHERE email = $1 LIMIT 1",
+			   6, types),
+		values, nulls, false, 1);
 	id = SPI_palloc(UUID_LEN);
 	memcpy(id, DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
 		   UUID_LEN);

@@ -28,9 +28,9 @@ typedef enum MsRole
 
 typedef struct MsCaller
 {
-	pg_uuid_t	user_id;
-	pg_uuid_t	session_id;
-	MsRole		role;
+	pg_uuid_t user_id;
+	pg_uuid_t session_id;
+	MsRole	  role;
 } MsCaller;
 
 /*
@@ -54,4 +54,4 @@ extern void AccountsWriteUser(JsonWriter *w, Datum user_id);
 /* Raises forbidden unless the caller manages store_id or is an admin */
 extern void AccountsRequireManagerOf(const MsCaller *caller, const char *store_id);
 
-#endif							/* MULTISTORE_ACCOUNTS_H */
+#endif /* MULTISTORE_ACCOUNTS_H */

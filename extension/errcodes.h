@@ -16,14 +16,14 @@
 
 #include "utils/elog.h"
 
-#define ERRCODE_MS_BAD_REQUEST		MAKE_SQLSTATE('M','4','4','0','0')
-#define ERRCODE_MS_UNAUTHORIZED		MAKE_SQLSTATE('M','4','4','0','1')
-#define ERRCODE_MS_FORBIDDEN		MAKE_SQLSTATE('M','4','4','0','3')
-#define ERRCODE_MS_NOT_FOUND		MAKE_SQLSTATE('M','4','4','0','4')
-#define ERRCODE_MS_CONFLICT			MAKE_SQLSTATE('M','4','4','0','9')
-#define ERRCODE_MS_UNPROCESSABLE	MAKE_SQLSTATE('M','4','4','2','2')
-#define ERRCODE_MS_TOO_MANY			MAKE_SQLSTATE('M','4','4','2','9')
-#define ERRCODE_MS_INTERNAL			MAKE_SQLSTATE('M','5','5','0','0')
-#define ERRCODE_MS_UNAVAILABLE		MAKE_SQLSTATE('M','5','5','0','3')
+#define ERRCODE_MS_BAD_REQUEST	 MAKE_SQLSTATE('M', '4', '4', '0', '0')
+#define ERRCODE_MS_UNAUTHORIZED	 MAKE_SQLSTATE('M', '4', '4', '0', '1')
+#define ERRCODE_MS_FORBIDDEN	 MAKE_SQLSTATE('M', '4', '4', '0', '3')
+#define ERRCODE_MS_NOT_FOUND	 MAKE_SQLSTATE('M', '4', '4', '0', '4')
+#define ERRCODE_MS_CONFLICT		 MAKE_SQLSTATE('M', '4', '4', '0', '9')
+#define ERRCODE_MS_UNPROCESSABLE MAKE_SQLSTATE('M', '4', '4', '2', '2')
+#define ERRCODE_MS_TOO_MANY		 MAKE_SQLSTATE('M', '4', '4', '2', '9')
+#define ERRCODE_MS_INTERNAL		 MAKE_SQLSTATE('M', '5', '5', '0', '0')
+#define ERRCODE_MS_UNAVAILABLE	 MAKE_SQLSTATE('M', '5', '5', '0', '3')
 
-#endif							/* MULTISTORE_ERRCODES_H */
+#endif /* MULTISTORE_ERRCODES_H */

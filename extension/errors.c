@@ -30,9 +30,9 @@ MsValidationInit(MsValidation *v)
 bool
 MsValidationHas(MsValidation *v, const char *field)
 {
-	ListCell   *lc;
+	ListCell *lc;
 
-	foreach(lc, v->names)
+	foreach (lc, v->names)
 	{
 		if (strcmp((const char *) lfirst(lc), field) == 0)
 			return true;
@@ -45,7 +45,7 @@ MsValidationHas(MsValidation *v, const char *field)
  * its first error.
  */
 void
-MsValidationAdd(MsValidation *v, const char *field, const char *fmt,...)
+MsValidationAdd(MsValidation *v, const char *field, const char *fmt, ...)
 {
 	StringInfoData message;
 
@@ -55,8 +55,8 @@ MsValidationAdd(MsValidation *v, const char *field, const char *fmt,...)
 	initStringInfo(&message);
 	for (;;)
 	{
-		va_list		args;
-		int			needed;
+		va_list args;
+		int		needed;
 
 		va_start(args, fmt);
 		needed = appendStringInfoVA(&message, fmt, args);
@@ -86,29 +86,26 @@ MsValidationCheck(MsValidation *v)
 {
 	if (v->count == 0)
 		return;
-	ereport(ERROR,
-			(errcode(ERRCODE_MS_BAD_REQUEST),
-			 v->count == 1 ?
-			 errmsg("invalid input: %s", v->first) :
-			 errmsg("invalid input: %s (and %d more)", v->first, v->count - 1),
-			 errdetail_internal("{\"code\":\"validation_failed\",\"fields\":{%s}}",
-								v->fields.data)));
+	ereport(ERROR, (errcode(ERRCODE_MS_BAD_REQUEST),
+					v->count == 1 ? errmsg("invalid input: %s", v->first)
+								  : errmsg("invalid input: %s (and %d more)", v->first, v->count - 1),
+					errdetail_internal("{\"code\":\"validation_failed\",\"fields\":{%s}}", v->fields.data)));
 }
 
 /*
  * MsInvalidArgument raises validation_failed for a single field.
  */
 void
-MsInvalidArgument(const char *field, const char *fmt,...)
+MsInvalidArgument(const char *field, const char *fmt, ...)
 {
-	MsValidation v;
+	MsValidation   v;
 	StringInfoData message;
 
 	initStringInfo(&message);
 	for (;;)
 	{
-		va_list		args;
-		int			needed;
+		va_list args;
+		int		needed;
 
 		va_start(args, fmt);
 		needed = appendStringInfoVA(&message, fmt, args);

@@ -17,21 +17,16 @@
  * MsError raises an error whose DETAIL is {"code":"<code>"}.  The message is
  * for humans: lower case, no trailing period.
  */
-#define MsError(sqlstate, code, ...) \
-	ereport(ERROR, \
-			(errcode(sqlstate), \
-			 errmsg(__VA_ARGS__), \
-			 errdetail_internal("{\"code\":\"%s\"}", (code))))
+#define MsError(sqlstate, code, ...)                                                                         \
+	ereport(ERROR, (errcode(sqlstate), errmsg(__VA_ARGS__), errdetail_internal("{\"code\":\"%s\"}", (code))))
 
 /*
  * MsErrorDetail is MsError with more members in DETAIL: "members" is a JSON
  * fragment such as "\"items\":[...]" (no braces), built with json_build.h.
  */
-#define MsErrorDetail(sqlstate, code, members, ...) \
-	ereport(ERROR, \
-			(errcode(sqlstate), \
-			 errmsg(__VA_ARGS__), \
-			 errdetail_internal("{\"code\":\"%s\",%s}", (code), (members))))
+#define MsErrorDetail(sqlstate, code, members, ...)                                                          \
+	ereport(ERROR, (errcode(sqlstate), errmsg(__VA_ARGS__),                                                  \
+					errdetail_internal("{\"code\":\"%s\",%s}", (code), (members))))
 
 /*
  * A validation collects every bad field of one call, so a caller learns about
@@ -40,18 +35,20 @@
  */
 typedef struct MsValidation
 {
-	StringInfoData fields;		/* JSON members "field":"message" */
-	List	   *names;			/* fields already reported */
-	int			count;
-	char	   *first;			/* "<field> <message>" of the first entry */
+	StringInfoData fields; /* JSON members "field":"message" */
+	List		  *names;  /* fields already reported */
+	int			   count;
+	char		  *first; /* "<field> <message>" of the first entry */
 } MsValidation;
 
 extern void MsValidationInit(MsValidation *v);
-extern void MsValidationAdd(MsValidation *v, const char *field, const char *fmt,...) pg_attribute_printf(3, 4);
+extern void MsValidationAdd(MsValidation *v, const char *field, const char *fmt, ...)
+	pg_attribute_printf(3, 4);
 extern bool MsValidationHas(MsValidation *v, const char *field);
 extern void MsValidationCheck(MsValidation *v);
 
 /* One bad argument: raise validation_failed for it right away */
-extern void MsInvalidArgument(const char *field, const char *fmt,...) pg_attribute_printf(2, 3) pg_attribute_noreturn();
+extern void MsInvalidArgument(const char *field, const char *fmt, ...) pg_attribute_printf(2, 3)
+	pg_attribute_noreturn();
 
-#endif							/* MULTISTORE_ERRORS_H */
+#endif /* MULTISTORE_ERRORS_H */

@@ -121,7 +121,7 @@ JwInt(JsonWriter *w, const char *key, int64 value)
 void
 JwFloat(JsonWriter *w, const char *key, double value)
 {
-	char	   *text;
+	char *text;
 
 	JwPrefix(w, key);
 	if (isnan(value) || isinf(value))
@@ -137,7 +137,7 @@ JwFloat(JsonWriter *w, const char *key, double value)
 void
 JwTimestamp(JsonWriter *w, const char *key, TimestampTz value)
 {
-	char	   *text = MsTimestampText(value);
+	char *text = MsTimestampText(value);
 
 	JwString(w, key, text);
 	pfree(text);
@@ -168,12 +168,10 @@ char *
 MsTimestampText(TimestampTz ts)
 {
 	struct pg_tm tm;
-	fsec_t		fsec;
+	fsec_t		 fsec;
 
-	if (TIMESTAMP_NOT_FINITE(ts) ||
-		timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
+	if (TIMESTAMP_NOT_FINITE(ts) || timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
 		elog(ERROR, "timestamp out of range");
-	return psprintf("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-					tm.tm_year, tm.tm_mon, tm.tm_mday,
-					tm.tm_hour, tm.tm_min, tm.tm_sec, (int) (fsec / 1000));
+	return psprintf("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour,
+					tm.tm_min, tm.tm_sec, (int) (fsec / 1000));
 }

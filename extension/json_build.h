@@ -20,8 +20,8 @@
 typedef struct JsonWriter
 {
 	StringInfoData buf;
-	int			depth;
-	bool		need_comma[JW_MAX_DEPTH];
+	int			   depth;
+	bool		   need_comma[JW_MAX_DEPTH];
 } JsonWriter;
 
 /* key is NULL for array elements and for the top-level value */
@@ -45,4 +45,4 @@ extern Datum JwFinish(JsonWriter *w);
 /* ISO 8601 in UTC with millisecond precision, e.g. 2026-11-25T13:00:00.000Z */
 extern char *MsTimestampText(TimestampTz ts);
 
-#endif							/* MULTISTORE_JSON_BUILD_H */
+#endif /* MULTISTORE_JSON_BUILD_H */

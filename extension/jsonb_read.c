@@ -30,18 +30,17 @@ JrGet(JsonbContainer *obj, const char *key, JsonbValue *out)
  * silently and leave the caller wondering why nothing changed.
  */
 void
-JrRejectUnknown(MsValidation *v, JsonbContainer *obj, const char *prefix,
-				const char *const *allowed)
+JrRejectUnknown(MsValidation *v, JsonbContainer *obj, const char *prefix, const char *const *allowed)
 {
-	JsonbIterator *it = JsonbIteratorInit(obj);
-	JsonbValue	val;
+	JsonbIterator	  *it = JsonbIteratorInit(obj);
+	JsonbValue		   val;
 	JsonbIteratorToken tok;
 
 	while ((tok = JsonbIteratorNext(&it, &val, true)) != WJB_DONE)
 	{
 		const char *const *a;
-		char	   *key;
-		bool		known = false;
+		char			  *key;
+		bool			   known = false;
 
 		if (tok != WJB_KEY)
 			continue;
@@ -55,15 +54,14 @@ JrRejectUnknown(MsValidation *v, JsonbContainer *obj, const char *prefix,
 			}
 		}
 		if (!known)
-			MsValidationAdd(v, prefix ? psprintf("%s.%s", prefix, key) : key,
-							"is not a known field");
+			MsValidationAdd(v, prefix ? psprintf("%s.%s", prefix, key) : key, "is not a known field");
 	}
 }
 
 /* Shared head of the typed readers: presence and the required rule */
 static bool
-JrPresent(MsValidation *v, JsonbContainer *obj, const char *key, const char *path,
-		  bool required, JsonbValue *out)
+JrPresent(MsValidation *v, JsonbContainer *obj, const char *key, const char *path, bool required,
+		  JsonbValue *out)
 {
 	if (!JrGet(obj, key, out) || out->type == jbvNull)
 	{
@@ -75,12 +73,12 @@ JrPresent(MsValidation *v, JsonbContainer *obj, const char *key, const char *pat
 }
 
 bool
-JrText(MsValidation *v, JsonbContainer *obj, const char *key, const char *path,
-	   bool required, int max_length, char **out)
+JrText(MsValidation *v, JsonbContainer *obj, const char *key, const char *path, bool required, int max_length,
+	   char **out)
 {
-	JsonbValue	val;
-	char	   *text;
-	int			chars;
+	JsonbValue val;
+	char	  *text;
+	int		   chars;
 
 	if (!JrPresent(v, obj, key, path, required, &val))
 		return false;
@@ -106,10 +104,9 @@ JrText(MsValidation *v, JsonbContainer *obj, const char *key, const char *path,
 }
 
 bool
-JrNumber(MsValidation *v, JsonbContainer *obj, const char *key, const char *path,
-		 bool required, double *out)
+JrNumber(MsValidation *v, JsonbContainer *obj, const char *key, const char *path, bool required, double *out)
 {
-	JsonbValue	val;
+	JsonbValue val;
 
 	if (!JrPresent(v, obj, key, path, required, &val))
 		return false;
@@ -118,16 +115,14 @@ JrNumber(MsValidation *v, JsonbContainer *obj, const char *key, const char *path
 		MsValidationAdd(v, path, "must be a number");
 		return false;
 	}
-	*out = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
-											  NumericGetDatum(val.val.numeric)));
+	*out = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(val.val.numeric)));
 	return true;
 }
 
 bool
-JrBool(MsValidation *v, JsonbContainer *obj, const char *key, const char *path,
-	   bool required, bool *out)
+JrBool(MsValidation *v, JsonbContainer *obj, const char *key, const char *path, bool required, bool *out)
 {
-	JsonbValue	val;
+	JsonbValue val;
 
 	if (!JrPresent(v, obj, key, path, required, &val))
 		return false;
@@ -141,16 +136,15 @@ JrBool(MsValidation *v, JsonbContainer *obj, const char *key, const char *path,
 }
 
 bool
-JrContainer(MsValidation *v, JsonbContainer *obj, const char *key, const char *path,
-			bool required, bool want_object, JsonbContainer **out)
+JrContainer(MsValidation *v, JsonbContainer *obj, const char *key, const char *path, bool required,
+			bool want_object, JsonbContainer **out)
 {
-	JsonbValue	val;
+	JsonbValue val;
 
 	if (!JrPresent(v, obj, key, path, required, &val))
 		return false;
-	if (val.type != jbvBinary ||
-		(want_object ? !JsonContainerIsObject(val.val.binary.data)
-		 : !JsonContainerIsArray(val.val.binary.data)))
+	if (val.type != jbvBinary || (want_object ? !JsonContainerIsObject(val.val.binary.data)
+											  : !JsonContainerIsArray(val.val.binary.data)))
 	{
 		MsValidationAdd(v, path, want_object ? "must be an object" : "must be an array");
 		return false;

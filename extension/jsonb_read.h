@@ -31,13 +31,13 @@ extern void JrRejectUnknown(MsValidation *v, JsonbContainer *obj, const char *pr
  * well typed; return false when it is absent (recording "is required" if
  * required) or badly typed (recording what was expected).
  */
-extern bool JrText(MsValidation *v, JsonbContainer *obj, const char *key, const char *path,
-				   bool required, int max_length, char **out);
-extern bool JrNumber(MsValidation *v, JsonbContainer *obj, const char *key, const char *path,
-					 bool required, double *out);
-extern bool JrBool(MsValidation *v, JsonbContainer *obj, const char *key, const char *path,
-				   bool required, bool *out);
+extern bool JrText(MsValidation *v, JsonbContainer *obj, const char *key, const char *path, bool required,
+				   int max_length, char **out);
+extern bool JrNumber(MsValidation *v, JsonbContainer *obj, const char *key, const char *path, bool required,
+					 double *out);
+extern bool JrBool(MsValidation *v, JsonbContainer *obj, const char *key, const char *path, bool required,
+				   bool *out);
 extern bool JrContainer(MsValidation *v, JsonbContainer *obj, const char *key, const char *path,
 						bool required, bool want_object, JsonbContainer **out);
 
-#endif							/* MULTISTORE_JSONB_READ_H */
+#endif /* MULTISTORE_JSONB_READ_H */

@@ -30,8 +30,7 @@ extern void SessionsInit(void);
 extern SPIPlanPtr MsPlan(SPIPlanPtr *cache, const char *sql, int nargs, Oid *argtypes);
 
 /* Runs a kept plan and fails on any SPI error; returns SPI_processed */
-extern uint64 MsExecute(SPIPlanPtr plan, Datum *values, const char *nulls,
-						bool read_only, long count);
+extern uint64 MsExecute(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, long count);
 
 /* A copy of a varlena made inside SPI that outlives SPI_finish */
 extern Datum MsSpiCopy(Datum varlena);
@@ -42,4 +41,4 @@ extern bool MsIdIsValid(const char *id);
 /* The text of a column of SPI_tuptable's row "row", or NULL */
 extern char *MsColumnText(uint64 row, int column);
 
-#endif							/* MULTISTORE_H */
+#endif /* MULTISTORE_H */

@@ -10,16 +10,16 @@
 #define MULTISTORE_PASSWORDS_H
 
 /* OWASP's minimum for Argon2id: m = 19 MiB, t = 2, p = 1 */
-#define PASSWORDS_DEFAULT_MEMORY_KIB	19456
-#define PASSWORDS_DEFAULT_ITERATIONS	2
-#define PASSWORDS_DEFAULT_PARALLELISM	1
-#define PASSWORDS_MIN_LENGTH			8	/* characters */
-#define PASSWORDS_MAX_LENGTH			1024	/* characters */
-#define PASSWORDS_BCRYPT_MAX_BYTES		72	/* bcrypt ignores what follows */
+#define PASSWORDS_DEFAULT_MEMORY_KIB  19456
+#define PASSWORDS_DEFAULT_ITERATIONS  2
+#define PASSWORDS_DEFAULT_PARALLELISM 1
+#define PASSWORDS_MIN_LENGTH		  8	   /* characters */
+#define PASSWORDS_MAX_LENGTH		  1024 /* characters */
+#define PASSWORDS_BCRYPT_MAX_BYTES	  72   /* bcrypt ignores what follows */
 
-extern int	multistore_argon2_memory_kib;
-extern int	multistore_argon2_iterations;
-extern int	multistore_argon2_parallelism;
+extern int multistore_argon2_memory_kib;
+extern int multistore_argon2_iterations;
+extern int multistore_argon2_parallelism;
 
 extern void PasswordsInit(void);
 
@@ -36,4 +36,4 @@ extern bool PasswordVerify(const char *password, const char *stored, bool *needs
 /* Spends what a verification costs, for logins of unknown emails */
 extern void PasswordVerifyDummy(const char *password);
 
-#endif							/* MULTISTORE_PASSWORDS_H */
+#endif /* MULTISTORE_PASSWORDS_H */

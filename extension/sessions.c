@@ -33,7 +33,7 @@
 #include "passwords.h"
 #include "sessions.h"
 
-int			multistore_refresh_token_ttl = SESSIONS_DEFAULT_REFRESH_TTL;
+int multistore_refresh_token_ttl = SESSIONS_DEFAULT_REFRESH_TTL;
 
 static SPIPlanPtr insert_user_plan = NULL;
 static SPIPlanPtr find_user_plan = NULL;
@@ -47,12 +47,10 @@ static SPIPlanPtr revoke_plan = NULL;
 void
 SessionsInit(void)
 {
-	DefineCustomIntVariable("multistore.refresh_token_ttl",
-							"Sets how long a refresh token (and an idle session) lives.",
-							"In seconds, from 60 to 31536000 (a year); the default is 30 days.",
-							&multistore_refresh_token_ttl,
-							SESSIONS_DEFAULT_REFRESH_TTL, 60, 31536000,
-							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+		"multistore.refresh_token_ttl", "Sets how long a refresh token (and an idle session) lives.",
+		"In seconds, from 60 to 31536000 (a year); the default is 30 days.", &multistore_refresh_token_ttl,
+		SESSIONS_DEFAULT_REFRESH_TTL, 60, 31536000, PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
 }
 
 /* SHA-256 of a token, the only form in which it is stored */
@@ -60,7 +58,7 @@ static bytea *
 TokenHash(const char *token)
 {
 	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
-	bytea	   *out = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	bytea			  *out = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
 
 	if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
 		pg_cryptohash_update(ctx, (const uint8 *) token, strlen(token)) < 0 ||
@@ -75,9 +73,9 @@ TokenHash(const char *token)
 static char *
 NewToken(void)
 {
-	uint8		raw[SESSIONS_TOKEN_BYTES];
-	int			len = pg_b64_enc_len(sizeof(raw));
-	char	   *text = palloc(len + 1);
+	uint8 raw[SESSIONS_TOKEN_BYTES];
+	int	  len = pg_b64_enc_len(sizeof(raw));
+	char *text = palloc(len + 1);
 
 	if (!pg_strong_random(raw, sizeof(raw)))
 		elog(ERROR, "could not generate a random token");
@@ -101,10 +99,10 @@ NewToken(void)
 static char *
 IssueToken(Datum session_id, TimestampTz *expires)
 {
-	Oid			types[3] = {BYTEAOID, UUIDOID, INT4OID};
-	Datum		values[3];
-	char	   *token = NewToken();
-	bool		isnull;
+	Oid	  types[3] = {BYTEAOID, UUIDOID, INT4OID};
+	Datum values[3];
+	char *token = NewToken();
+	bool  isnull;
 
 	values[0] = PointerGetDatum(TokenHash(token));
 	values[1] = session_id;
@@ -136,8 +134,8 @@ WriteAnswer(JsonWriter *w, Datum user_id, Datum session_id, const char *token, T
 static Datum
 UuidColumn(uint64 row, int column)
 {
-	bool		isnull;
-	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column, &isnull);
+	bool  isnull;
+	Datum d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column, &isnull);
 
 	return UUIDPGetDatum(memcpy(palloc(UUID_LEN), DatumGetUUIDP(d), UUID_LEN));
 }
@@ -168,7 +166,7 @@ NewSession(JsonWriter *w, Datum user_id)
 static void
 CheckNewPassword(MsValidation *v, const char *path, const char *password)
 {
-	int			chars = pg_mbstrlen(password);
+	int chars = pg_mbstrlen(password);
 
 	if (chars < PASSWORDS_MIN_LENGTH)
 		MsValidationAdd(v, path, "must be at least %d characters", PASSWORDS_MIN_LENGTH);
@@ -186,19 +184,15 @@ Datum
 ms_account_register(PG_FUNCTION_ARGS)
 {
 	static const char *const allowed[] = {"email", "password", "firstName", "lastName", "phone", NULL};
-	Jsonb	   *body;
-	MsValidation v;
-	char	   *email_raw = NULL,
-			   *password = NULL,
-			   *first = NULL,
-			   *last = NULL,
-			   *phone = NULL;
-	char	   *email = NULL;
-	Oid			types[6] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[6];
-	char		nulls[6] = "      ";
-	JsonWriter	w;
-	Datum		user_id;
+	Jsonb					*body;
+	MsValidation			 v;
+	char					*email_raw = NULL, *password = NULL, *first = NULL, *last = NULL, *phone = NULL;
+	char					*email = NULL;
+	Oid						 types[6] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum					 values[6];
+	char					 nulls[6] = "      ";
+	JsonWriter				 w;
+	Datum					 user_id;
 
 	if (PG_ARGISNULL(0))
 		MsInvalidArgument("body", "is required");
@@ -232,11 +226,12 @@ ms_account_register(PG_FUNCTION_ARGS)
 		nulls[4] = 'n';
 	values[5] = CStringGetTextDatum("customer");
 	/* ON CONFLICT waits for a concurrent registration of the same email */
-	if (MsExecute(MsPlan(&insert_user_plan,
-						 "INSERT INTO multistore.users (email, password_hash, first_name, last_name, phone, role) "
-						 "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (email) DO NOTHING RETURNING id",
-						 6, types),
-				  values, nulls, false, 1) == 0)
+	if (MsExecute(
+			MsPlan(&insert_user_plan,
+				   "INSERT INTO multistore.users (email, password_hash, first_name, last_name, phone, role) "
+				   "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (email) DO NOTHING RETURNING id",
+				   6, types),
+			values, nulls, false, 1) == 0)
 		MsErrorDetail(ERRCODE_MS_CONFLICT, "email_taken", "\"field\":\"email\"",
 					  "an account with this email already exists");
 	user_id = UuidColumn(0, 1);
@@ -255,17 +250,15 @@ Datum
 ms_session_login(PG_FUNCTION_ARGS)
 {
 	static const char *const allowed[] = {"email", "password", NULL};
-	Jsonb	   *body;
-	MsValidation v;
-	char	   *email_raw = NULL,
-			   *password = NULL,
-			   *email;
-	Oid			types[2] = {TEXTOID, UUIDOID};
-	Datum		values[2];
-	JsonWriter	w;
-	bool		needs_rehash;
-	Datum		user_id;
-	char	   *stored;
+	Jsonb					*body;
+	MsValidation			 v;
+	char					*email_raw = NULL, *password = NULL, *email;
+	Oid						 types[2] = {TEXTOID, UUIDOID};
+	Datum					 values[2];
+	JsonWriter				 w;
+	bool					 needs_rehash;
+	Datum					 user_id;
+	char					*stored;
 
 	if (PG_ARGISNULL(0))
 		MsInvalidArgument("body", "is required");
@@ -283,8 +276,7 @@ ms_session_login(PG_FUNCTION_ARGS)
 	email = AccountsEmailNormalise(email_raw);
 	values[0] = CStringGetTextDatum(email ? email : "");
 	if (email == NULL ||
-		MsExecute(MsPlan(&find_user_plan,
-						 "SELECT id, password_hash FROM multistore.users WHERE email = $1",
+		MsExecute(MsPlan(&find_user_plan, "SELECT id, password_hash FROM multistore.users WHERE email = $1",
 						 1, types),
 				  values, NULL, false, 1) == 0)
 	{
@@ -298,7 +290,7 @@ ms_session_login(PG_FUNCTION_ARGS)
 
 	if (needs_rehash)
 	{
-		Oid			rehash_types[2] = {UUIDOID, TEXTOID};
+		Oid rehash_types[2] = {UUIDOID, TEXTOID};
 
 		values[0] = user_id;
 		values[1] = CStringGetTextDatum(PasswordHash(password));
@@ -316,7 +308,7 @@ ms_session_login(PG_FUNCTION_ARGS)
 static Datum
 ErrorAnswer(const char *code, const char *message)
 {
-	JsonWriter	w;
+	JsonWriter w;
 
 	JwInit(&w);
 	JwObjectStart(&w, NULL);
@@ -339,24 +331,22 @@ Datum
 ms_session_refresh(PG_FUNCTION_ARGS)
 {
 	static const char *const allowed[] = {"refreshToken", NULL};
-	Jsonb	   *body;
-	MsValidation v;
-	char	   *token = NULL;
-	Oid			find_types[1] = {BYTEAOID};
-	Oid			rotate_types[3] = {BYTEAOID, UUIDOID, INT4OID};
-	Oid			revoke_types[2] = {UUIDOID, TEXTOID};
-	Datum		values[3];
-	HeapTuple	tuple;
-	TupleDesc	desc;
-	bool		isnull;
-	Datum		session_id;
-	Datum		user_id;
-	bool		replaced,
-				expired,
-				revoked;
-	JsonWriter	w;
-	Datum		answer;
-	TimestampTz expires;
+	Jsonb					*body;
+	MsValidation			 v;
+	char					*token = NULL;
+	Oid						 find_types[1] = {BYTEAOID};
+	Oid						 rotate_types[3] = {BYTEAOID, UUIDOID, INT4OID};
+	Oid						 revoke_types[2] = {UUIDOID, TEXTOID};
+	Datum					 values[3];
+	HeapTuple				 tuple;
+	TupleDesc				 desc;
+	bool					 isnull;
+	Datum					 session_id;
+	Datum					 user_id;
+	bool					 replaced, expired, revoked;
+	JsonWriter				 w;
+	Datum					 answer;
+	TimestampTz				 expires;
 
 	if (PG_ARGISNULL(0))
 		MsInvalidArgument("body", "is required");
@@ -402,8 +392,9 @@ ms_session_refresh(PG_FUNCTION_ARGS)
 						 " WHERE id = $1 AND revoked_at IS NULL",
 						 2, revoke_types),
 				  values, NULL, false, 0);
-		answer = MsSpiCopy(ErrorAnswer("refresh_token_reused",
-										  "this refresh token was already used: the session is revoked; log in again"));
+		answer = MsSpiCopy(
+			ErrorAnswer("refresh_token_reused",
+						"this refresh token was already used: the session is revoked; log in again"));
 		SPI_finish();
 		PG_RETURN_DATUM(answer);
 	}
@@ -434,9 +425,9 @@ PG_FUNCTION_INFO_V1(ms_session_logout);
 Datum
 ms_session_logout(PG_FUNCTION_ARGS)
 {
-	MsCaller	caller;
-	Oid			types[2] = {UUIDOID, TEXTOID};
-	Datum		values[2];
+	MsCaller caller;
+	Oid		 types[2] = {UUIDOID, TEXTOID};
+	Datum	 values[2];
 
 	SPI_connect();
 	caller = AccountsCaller(fcinfo, 0);

@@ -15,11 +15,11 @@
 #ifndef MULTISTORE_SESSIONS_H
 #define MULTISTORE_SESSIONS_H
 
-#define SESSIONS_DEFAULT_REFRESH_TTL	(30 * 24 * 3600)	/* seconds */
-#define SESSIONS_TOKEN_BYTES			32
+#define SESSIONS_DEFAULT_REFRESH_TTL (30 * 24 * 3600) /* seconds */
+#define SESSIONS_TOKEN_BYTES		 32
 
-extern int	multistore_refresh_token_ttl;
+extern int multistore_refresh_token_ttl;
 
 extern void SessionsInit(void);
 
-#endif							/* MULTISTORE_SESSIONS_H */
+#endif /* MULTISTORE_SESSIONS_H */

@@ -18,6 +18,7 @@
 #include "fmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/timestamp.h"
@@ -27,34 +28,32 @@
 #include "multistore.h"
 #include "stores.h"
 
-double		multistore_nearby_max_radius_km = STORES_MAX_RADIUS_KM;
-int			multistore_nearby_max_results = STORES_MAX_RESULTS;
+double multistore_nearby_max_radius_km = STORES_MAX_RADIUS_KM;
+int	   multistore_nearby_max_results = STORES_MAX_RESULTS;
 
 /*
- * The nearby query.  The inner query is a pure KNN scan of the GiST index
- * (ORDER BY location <-> point LIMIT n): it reads n index entries whatever
- * the radius and the number of stores, where a radius condition inside
- * would let the planner switch to a bitmap scan and a sort of every store
- * in the circle.  The outer query keeps those within the radius and orders
- * them by ST_Distance on the spheroid, the figure a client can check
- * against PostGIS (the index orders by the sphere; the two differ by a few
- * metres per kilometre).
+ * The nearby query: a KNN scan of the GiST index on location, nearest first
+ * by the sphere, bounded by the radius (ST_DWithin, on the spheroid, the
+ * same figure as the distances a client can check against ST_Distance).
+ * ms_stores_nearby reads it through a cursor and fetches only max_results
+ * rows, so the scan stops there.  The LIMIT is a constant (the largest
+ * max_results allowed) so that the generic plan stays this index scan:
+ * LIMIT $n makes the planner expect a tenth of the table and sort it.
  */
-#define NEARBY_SQL \
-	"SELECT k.id, k.name, k.address, ST_Y(k.location::geometry), ST_X(k.location::geometry), " \
-	"       k.metres, k.time_zone, k.opening_hours, k.hours_exceptions, k.accepting_orders " \
-	"  FROM (SELECT s.*, ST_Distance(s.location, q.p) AS metres " \
-	"          FROM multistore.stores s, " \
-	"               (SELECT ST_SetSRID(ST_MakePoint($2, $1), 4326)::geography AS p) q " \
-	"         ORDER BY s.location <-> q.p " \
-	"         LIMIT $4) k " \
-	" WHERE k.metres <= $3 * 1000.0 " \
-	" ORDER BY k.metres, k.id"
+#define NEARBY_SQL                                                                                           \
+	"SELECT s.id, s.name, s.address, ST_Y(s.location::geometry), ST_X(s.location::geometry), "               \
+	"       ST_Distance(s.location, q.p), s.time_zone, s.opening_hours, s.hours_exceptions, "                \
+	"       s.accepting_orders "                                                                             \
+	"  FROM multistore.stores s, "                                                                           \
+	"       (SELECT ST_SetSRID(ST_MakePoint($2, $1), 4326)::geography AS p) q "                              \
+	" WHERE ST_DWithin(s.location, q.p, $3 * 1000.0) "                                                       \
+	" ORDER BY s.location <-> q.p "                                                                          \
+	" LIMIT " CppAsString2(STORES_RESULTS_CEILING)
 
-#define STORE_SQL \
-	"SELECT id, name, address, phone, ST_Y(location::geometry), ST_X(location::geometry), " \
-	"       time_zone, opening_hours, hours_exceptions, delivery_radius_km::float8, " \
-	"       accepting_orders, created_at, updated_at " \
+#define STORE_SQL                                                                                            \
+	"SELECT id, name, address, phone, ST_Y(location::geometry), ST_X(location::geometry), "                  \
+	"       time_zone, opening_hours, hours_exceptions, delivery_radius_km::float8, "                        \
+	"       accepting_orders, created_at, updated_at "                                                       \
 	"  FROM multistore.stores WHERE id = $1"
 
 static SPIPlanPtr nearby_plan = NULL;
@@ -65,25 +64,21 @@ static SPIPlanPtr availability_plan = NULL;
 void
 StoresInit(void)
 {
-	DefineCustomRealVariable("multistore.nearby_max_radius_km",
-							 "Sets the largest radius a nearby-stores search may ask for.",
-							 "In kilometres, from 1 to 20000; searches beyond it are refused with validation_failed.",
-							 &multistore_nearby_max_radius_km,
-							 STORES_MAX_RADIUS_KM, 1.0, 20000.0,
-							 PGC_SUSET, 0, NULL, NULL, NULL);
-	DefineCustomIntVariable("multistore.nearby_max_results",
-							"Sets the most stores a nearby-stores search may return.",
-							"From 1 to 1000; a larger limit is refused with validation_failed.",
-							&multistore_nearby_max_results,
-							STORES_MAX_RESULTS, 1, 1000,
-							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable(
+		"multistore.nearby_max_radius_km", "Sets the largest radius a nearby-stores search may ask for.",
+		"In kilometres, from 1 to 20000; searches beyond it are refused with validation_failed.",
+		&multistore_nearby_max_radius_km, STORES_MAX_RADIUS_KM, 1.0, 20000.0, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+		"multistore.nearby_max_results", "Sets the most stores a nearby-stores search may return.",
+		"From 1 to 1000; a larger limit is refused with validation_failed.", &multistore_nearby_max_results,
+		STORES_MAX_RESULTS, 1, STORES_RESULTS_CEILING, PGC_SUSET, 0, NULL, NULL, NULL);
 }
 
 void
 StoreNotFound(const char *store_id)
 {
-	MsErrorDetail(ERRCODE_MS_NOT_FOUND, "not_found", "\"resource\":\"store\"",
-				  "store \"%s\" not found", store_id);
+	MsErrorDetail(ERRCODE_MS_NOT_FOUND, "not_found", "\"resource\":\"store\"", "store \"%s\" not found",
+				  store_id);
 	pg_unreachable();
 }
 
@@ -91,9 +86,9 @@ StoreNotFound(const char *store_id)
 static void
 LoadHours(HeapTuple tuple, TupleDesc desc, int weekly_col, int exceptions_col, StoreHours *hours)
 {
-	bool		isnull;
-	Datum		weekly = SPI_getbinval(tuple, desc, weekly_col, &isnull);
-	Datum		exceptions = SPI_getbinval(tuple, desc, exceptions_col, &isnull);
+	bool		 isnull;
+	Datum		 weekly = SPI_getbinval(tuple, desc, weekly_col, &isnull);
+	Datum		 exceptions = SPI_getbinval(tuple, desc, exceptions_col, &isnull);
 	MsValidation v;
 
 	MsValidationInit(&v);
@@ -105,7 +100,7 @@ LoadHours(HeapTuple tuple, TupleDesc desc, int weekly_col, int exceptions_col, S
 static pg_tz *
 LoadTimeZone(const char *name)
 {
-	pg_tz	   *tz = HoursTimeZone(name);
+	pg_tz *tz = HoursTimeZone(name);
 
 	if (tz == NULL)
 		elog(ERROR, "stored time zone \"%s\" is unknown", name);
@@ -115,18 +110,17 @@ LoadTimeZone(const char *name)
 bool
 StoreLoad(const char *store_id, StoreLoadMode mode, StoreRow *row)
 {
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1];
-	SPIPlanPtr	plan;
-	HeapTuple	tuple;
-	TupleDesc	desc;
-	bool		isnull;
+	Oid		   types[1] = {TEXTOID};
+	Datum	   values[1];
+	SPIPlanPtr plan;
+	HeapTuple  tuple;
+	TupleDesc  desc;
+	bool	   isnull;
 
 	if (!MsIdIsValid(store_id))
 		return false;
-	plan = mode == STORE_FOR_UPDATE ?
-		MsPlan(&store_for_update_plan, STORE_SQL " FOR UPDATE", 1, types) :
-		MsPlan(&store_plan, STORE_SQL, 1, types);
+	plan = mode == STORE_FOR_UPDATE ? MsPlan(&store_for_update_plan, STORE_SQL " FOR UPDATE", 1, types)
+									: MsPlan(&store_plan, STORE_SQL, 1, types);
 	values[0] = CStringGetTextDatum(store_id);
 	/* a read-only execution keeps the caller's snapshot, which misses our own writes */
 	if (MsExecute(plan, values, NULL, mode == STORE_READ, 1) == 0)
@@ -184,8 +178,8 @@ StoreWrite(JsonWriter *w, const StoreRow *row, TimestampTz now)
 
 /* Reads the nearby arguments, applying defaults for NULLs, and validates them */
 static void
-NearbyArguments(FunctionCallInfo fcinfo, double *latitude, double *longitude,
-				double *radius_km, int32 *max_results)
+NearbyArguments(FunctionCallInfo fcinfo, double *latitude, double *longitude, double *radius_km,
+				int32 *max_results)
 {
 	MsValidation v;
 
@@ -216,24 +210,44 @@ NearbyArguments(FunctionCallInfo fcinfo, double *latitude, double *longitude,
 	MsValidationCheck(&v);
 }
 
+/* A row of the nearby scan kept for the answer */
+typedef struct NearbyHit
+{
+	uint64		row; /* in SPI_tuptable */
+	double		metres;
+	const char *id;
+} NearbyHit;
+
+static int
+CompareHits(const void *a, const void *b)
+{
+	const NearbyHit *x = a;
+	const NearbyHit *y = b;
+
+	if (x->metres != y->metres)
+		return x->metres < y->metres ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
 /*
  * stores_nearby(latitude, longitude, radius_km, max_results) returns
  * {"stores":[{id,name,address,location,distanceKm,isOpen,acceptingOrders}]},
- * nearest first.
+ * nearest first by distanceKm (the index's sphere order, re-sorted by the
+ * spheroid distance among the rows read).
  */
 PG_FUNCTION_INFO_V1(ms_stores_nearby);
 Datum
 ms_stores_nearby(PG_FUNCTION_ARGS)
 {
-	double		latitude = 0,
-				longitude = 0,
-				radius_km;
+	double		latitude = 0, longitude = 0, radius_km;
 	int32		max_results;
-	Oid			types[4] = {FLOAT8OID, FLOAT8OID, FLOAT8OID, INT4OID};
-	Datum		values[4];
+	Oid			types[3] = {FLOAT8OID, FLOAT8OID, FLOAT8OID};
+	Datum		values[3];
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	JsonWriter	w;
-	uint64		n;
+	Portal		portal;
+	NearbyHit  *hits;
+	int			nhits = 0;
 
 	NearbyArguments(fcinfo, &latitude, &longitude, &radius_km, &max_results);
 
@@ -245,34 +259,47 @@ ms_stores_nearby(PG_FUNCTION_ARGS)
 	values[0] = Float8GetDatum(latitude);
 	values[1] = Float8GetDatum(longitude);
 	values[2] = Float8GetDatum(radius_km);
-	values[3] = Int32GetDatum(max_results);
-	n = MsExecute(MsPlan(&nearby_plan, NEARBY_SQL, 4, types), values, NULL, true, 0);
-	for (uint64 i = 0; i < n; i++)
-	{
-		HeapTuple	tuple = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		double		metres;
-		StoreHours	hours;
-		pg_tz	   *tz;
+	portal = SPI_cursor_open(NULL, MsPlan(&nearby_plan, NEARBY_SQL, 3, types), values, NULL, true);
+	/* the index scan runs only as far as these rows */
+	SPI_cursor_fetch(portal, true, max_results);
 
-		LoadHours(tuple, desc, 8, 9, &hours);
-		tz = LoadTimeZone(MsColumnText(i, 7));
-		metres = DatumGetFloat8(SPI_getbinval(tuple, desc, 6, &isnull));
+	hits = palloc(sizeof(NearbyHit) * Max(SPI_processed, 1));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool   isnull;
+		double metres =
+			DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 6, &isnull));
+
+		hits[nhits].row = i;
+		hits[nhits].metres = metres;
+		hits[nhits].id = MsColumnText(i, 1);
+		nhits++;
+	}
+	qsort(hits, nhits, sizeof(NearbyHit), CompareHits);
+
+	for (int h = 0; h < nhits; h++)
+	{
+		uint64	  i = hits[h].row;
+		HeapTuple tuple = SPI_tuptable->vals[i];
+		TupleDesc desc = SPI_tuptable->tupdesc;
+		bool	  isnull;
+		Jsonb	 *weekly = DatumGetJsonbP(SPI_getbinval(tuple, desc, 8, &isnull));
+		Jsonb	 *exceptions = DatumGetJsonbP(SPI_getbinval(tuple, desc, 9, &isnull));
 
 		JwObjectStart(&w, NULL);
-		JwString(&w, "id", MsColumnText(i, 1));
+		JwString(&w, "id", hits[h].id);
 		JwString(&w, "name", MsColumnText(i, 2));
 		JwString(&w, "address", MsColumnText(i, 3));
 		WriteLocation(&w, DatumGetFloat8(SPI_getbinval(tuple, desc, 4, &isnull)),
 					  DatumGetFloat8(SPI_getbinval(tuple, desc, 5, &isnull)));
 		/* kilometres to the metre */
-		JwFloat(&w, "distanceKm", rint(metres) / 1000.0);
-		JwBool(&w, "isOpen", HoursIsOpen(&hours, tz, now));
-		JwBool(&w, "acceptingOrders",
-			   DatumGetBool(SPI_getbinval(tuple, desc, 10, &isnull)));
+		JwFloat(&w, "distanceKm", rint(hits[h].metres) / 1000.0);
+		JwBool(&w, "isOpen",
+			   HoursIsOpenStored(&weekly->root, &exceptions->root, LoadTimeZone(MsColumnText(i, 7)), now));
+		JwBool(&w, "acceptingOrders", DatumGetBool(SPI_getbinval(tuple, desc, 10, &isnull)));
 		JwObjectEnd(&w);
 	}
+	SPI_cursor_close(portal);
 	SPI_finish();
 
 	JwArrayEnd(&w);
@@ -281,34 +308,35 @@ ms_stores_nearby(PG_FUNCTION_ARGS)
 }
 
 /*
- * stores_nearby_explain shows the plan the nearby search runs, so tests and
- * DBAs can see that it stays an index scan.
+ * stores_nearby_explain shows the generic plan the nearby search runs, so
+ * tests and DBAs can see that it stays an index scan.
  */
 PG_FUNCTION_INFO_V1(ms_stores_nearby_explain);
 Datum
 ms_stores_nearby_explain(PG_FUNCTION_ARGS)
 {
-	double		latitude = 0,
-				longitude = 0,
-				radius_km;
-	int32		max_results;
-	Oid			types[4] = {FLOAT8OID, FLOAT8OID, FLOAT8OID, INT4OID};
-	Datum		values[4];
+	double		   latitude = 0, longitude = 0, radius_km;
+	int32		   max_results;
 	StringInfoData plan;
+	char		  *execute;
 
 	NearbyArguments(fcinfo, &latitude, &longitude, &radius_km, &max_results);
-	values[0] = Float8GetDatum(latitude);
-	values[1] = Float8GetDatum(longitude);
-	values[2] = Float8GetDatum(radius_km);
-	values[3] = Int32GetDatum(max_results);
+	execute =
+		psprintf("EXPLAIN (COSTS OFF) EXECUTE multistore_nearby_explain(%s, %s, %s)",
+				 float8out_internal(latitude), float8out_internal(longitude), float8out_internal(radius_km));
 
 	initStringInfo(&plan);
 	SPI_connect();
-	if (SPI_execute_with_args("EXPLAIN (COSTS OFF) " NEARBY_SQL, 4, types, values,
-							  NULL, false, 0) != SPI_OK_UTILITY)
+	if (SPI_execute("SELECT 1 FROM pg_prepared_statements WHERE name = 'multistore_nearby_explain'", true,
+					1) == SPI_OK_SELECT &&
+		SPI_processed == 0)
+		SPI_execute("PREPARE multistore_nearby_explain(float8, float8, float8) AS " NEARBY_SQL, false, 0);
+	SPI_execute("SET LOCAL plan_cache_mode = force_generic_plan", false, 0);
+	if (SPI_execute(execute, false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "EXPLAIN of the nearby query failed");
 	for (uint64 i = 0; i < SPI_processed; i++)
 		appendStringInfo(&plan, "%s\n", MsColumnText(i, 1));
+	appendStringInfo(&plan, "(the search reads the first %d rows of this plan)\n", max_results);
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(plan.data));
 }
@@ -321,9 +349,9 @@ PG_FUNCTION_INFO_V1(ms_store_get);
 Datum
 ms_store_get(PG_FUNCTION_ARGS)
 {
-	char	   *store_id;
-	StoreRow	row;
-	JsonWriter	w;
+	char	  *store_id;
+	StoreRow   row;
+	JsonWriter w;
 
 	if (PG_ARGISNULL(0))
 		MsInvalidArgument("storeId", "is required");
@@ -346,10 +374,9 @@ ms_store_get(PG_FUNCTION_ARGS)
 static ArrayType *
 AvailabilityProductIds(ArrayType *ids)
 {
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n,
-				kept = 0;
+	Datum *elems;
+	bool  *nulls;
+	int	   n, kept = 0;
 
 	deconstruct_array(ids, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 	if (ARR_NDIM(ids) > 1)
@@ -358,11 +385,12 @@ AvailabilityProductIds(ArrayType *ids)
 		MsInvalidArgument("productIds", "may list at most %d products", STORES_MAX_PRODUCT_IDS);
 	for (int i = 0; i < n; i++)
 	{
-		char	   *id;
-		bool		seen = false;
+		char *id;
+		bool  seen = false;
 
 		if (nulls[i] || !MsIdIsValid(id = TextDatumGetCString(elems[i])))
-			MsInvalidArgument("productIds", "must be product ids of 1 to %d characters from A-Z, a-z, 0-9 and _.:-",
+			MsInvalidArgument("productIds",
+							  "must be product ids of 1 to %d characters from A-Z, a-z, 0-9 and _.:-",
 							  MS_ID_MAX_LENGTH);
 		for (int j = 0; j < kept && !seen; j++)
 			seen = strcmp(TextDatumGetCString(elems[j]), id) == 0;
@@ -382,23 +410,22 @@ PG_FUNCTION_INFO_V1(ms_store_availability);
 Datum
 ms_store_availability(PG_FUNCTION_ARGS)
 {
-	char	   *store_id;
-	ArrayType  *product_ids;
-	TimestampTz at;
-	StoreRow	row;
-	JsonWriter	w;
-	TimestampTz opens_at;
-	Oid			types[2] = {TEXTOID, TEXTARRAYOID};
-	Datum		values[2];
-	uint64		n;
+	char		  *store_id;
+	ArrayType	  *product_ids;
+	TimestampTz	   at;
+	StoreRow	   row;
+	JsonWriter	   w;
+	TimestampTz	   opens_at;
+	Oid			   types[2] = {TEXTOID, TEXTARRAYOID};
+	Datum		   values[2];
+	uint64		   n;
 	StringInfoData unknown;
 
 	if (PG_ARGISNULL(0))
 		MsInvalidArgument("storeId", "is required");
 	store_id = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	product_ids = PG_ARGISNULL(1) ?
-		construct_empty_array(TEXTOID) :
-		AvailabilityProductIds(PG_GETARG_ARRAYTYPE_P(1));
+	product_ids =
+		PG_ARGISNULL(1) ? construct_empty_array(TEXTOID) : AvailabilityProductIds(PG_GETARG_ARRAYTYPE_P(1));
 	at = PG_ARGISNULL(2) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(2);
 	if (TIMESTAMP_NOT_FINITE(at))
 		MsInvalidArgument("at", "must be a finite time");
@@ -432,9 +459,9 @@ ms_store_availability(PG_FUNCTION_ARGS)
 	initStringInfo(&unknown);
 	for (uint64 i = 0; i < n; i++)
 	{
-		bool		isnull;
-		HeapTuple	tuple = SPI_tuptable->vals[i];
-		char	   *id = MsColumnText(i, 1);
+		bool	  isnull;
+		HeapTuple tuple = SPI_tuptable->vals[i];
+		char	 *id = MsColumnText(i, 1);
 
 		if (!DatumGetBool(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 2, &isnull)))
 		{
@@ -445,8 +472,7 @@ ms_store_availability(PG_FUNCTION_ARGS)
 		}
 		JwObjectStart(&w, NULL);
 		JwString(&w, "productId", id);
-		JwInt(&w, "available",
-			  DatumGetInt32(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 3, &isnull)));
+		JwInt(&w, "available", DatumGetInt32(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 3, &isnull)));
 		JwObjectEnd(&w);
 	}
 	if (unknown.len > 0)

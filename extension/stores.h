@@ -10,16 +10,17 @@
 
 #include "stores_hours.h"
 
-#define STORES_DEFAULT_RADIUS_KM	10.0
-#define STORES_MAX_RADIUS_KM		100.0	/* multistore.nearby_max_radius_km */
-#define STORES_DEFAULT_RESULTS		20
-#define STORES_MAX_RESULTS			100 /* multistore.nearby_max_results */
-#define STORES_DEFAULT_DELIVERY_KM	5.0
-#define STORES_MAX_DELIVERY_KM		100.0
-#define STORES_MAX_PRODUCT_IDS		100 /* per availability call */
+#define STORES_DEFAULT_RADIUS_KM   10.0
+#define STORES_MAX_RADIUS_KM	   100.0 /* multistore.nearby_max_radius_km */
+#define STORES_DEFAULT_RESULTS	   20
+#define STORES_MAX_RESULTS		   100	/* multistore.nearby_max_results */
+#define STORES_RESULTS_CEILING	   1000 /* the most that GUC allows */
+#define STORES_DEFAULT_DELIVERY_KM 5.0
+#define STORES_MAX_DELIVERY_KM	   100.0
+#define STORES_MAX_PRODUCT_IDS	   100 /* per availability call */
 
 extern double multistore_nearby_max_radius_km;
-extern int	multistore_nearby_max_results;
+extern int	  multistore_nearby_max_results;
 
 /* One store as read by StoreLoad */
 typedef struct StoreRow
@@ -27,7 +28,7 @@ typedef struct StoreRow
 	char	   *id;
 	char	   *name;
 	char	   *address;
-	char	   *phone;			/* NULL when none */
+	char	   *phone; /* NULL when none */
 	double		latitude;
 	double		longitude;
 	char	   *time_zone;
@@ -56,4 +57,4 @@ extern void StoreWrite(JsonWriter *w, const StoreRow *row, TimestampTz now);
 /* Raises not_found for a store that does not exist or an id that cannot be one */
 extern void StoreNotFound(const char *store_id) pg_attribute_noreturn();
 
-#endif							/* MULTISTORE_STORES_H */
+#endif /* MULTISTORE_STORES_H */

@@ -22,26 +22,26 @@
 #include "multistore.h"
 #include "stores.h"
 
-#define STORE_NAME_MAX		200
-#define STORE_ADDRESS_MAX	500
-#define STORE_PHONE_MAX		32
+#define STORE_NAME_MAX	  200
+#define STORE_ADDRESS_MAX 500
+#define STORE_PHONE_MAX	  32
 
 /* A store body as the client sent it; "given" flags tell absent from present */
 typedef struct StoreInput
 {
-	char	   *id;
-	char	   *name;
-	char	   *address;
-	bool		phone_given;
-	char	   *phone;			/* NULL clears it */
-	bool		location_given;
-	double		latitude;
-	double		longitude;
-	char	   *time_zone;		/* canonical zone name */
-	bool		radius_given;
-	double		delivery_radius_km;
-	bool		accepting_given;
-	bool		accepting_orders;
+	char  *id;
+	char  *name;
+	char  *address;
+	bool   phone_given;
+	char  *phone; /* NULL clears it */
+	bool   location_given;
+	double latitude;
+	double longitude;
+	char  *time_zone; /* canonical zone name */
+	bool   radius_given;
+	double delivery_radius_km;
+	bool   accepting_given;
+	bool   accepting_orders;
 } StoreInput;
 
 static SPIPlanPtr insert_plan = NULL;
@@ -55,17 +55,24 @@ static SPIPlanPtr generate_plan = NULL;
 static void
 ReadStoreInput(Jsonb *body, bool create, StoreInput *in)
 {
-	static const char *const allowed[] = {
-		"id", "name", "address", "phone", "location", "timeZone", "openingHours",
-		"hoursExceptions", "deliveryRadiusKm", "acceptingOrders", NULL
-	};
-	JsonbContainer *root = &body->root;
-	JsonbContainer *location = NULL;
-	JsonbContainer *weekly = NULL;
-	JsonbContainer *exceptions = NULL;
-	JsonbValue	phone;
-	MsValidation v;
-	StoreHours	hours;
+	static const char *const allowed[] = {"id",
+										  "name",
+										  "address",
+										  "phone",
+										  "location",
+										  "timeZone",
+										  "openingHours",
+										  "hoursExceptions",
+										  "deliveryRadiusKm",
+										  "acceptingOrders",
+										  NULL};
+	JsonbContainer			*root = &body->root;
+	JsonbContainer			*location = NULL;
+	JsonbContainer			*weekly = NULL;
+	JsonbContainer			*exceptions = NULL;
+	JsonbValue				 phone;
+	MsValidation			 v;
+	StoreHours				 hours;
 
 	memset(in, 0, sizeof(*in));
 	MsValidationInit(&v);
@@ -73,10 +80,8 @@ ReadStoreInput(Jsonb *body, bool create, StoreInput *in)
 		MsInvalidArgument("body", "must be a JSON object");
 	JrRejectUnknown(&v, root, NULL, allowed);
 
-	if (JrText(&v, root, "id", "id", false, MS_ID_MAX_LENGTH, &in->id) &&
-		!MsIdIsValid(in->id))
-		MsValidationAdd(&v, "id", "must be 1 to %d characters from A-Z, a-z, 0-9 and _.:-",
-						MS_ID_MAX_LENGTH);
+	if (JrText(&v, root, "id", "id", false, MS_ID_MAX_LENGTH, &in->id) && !MsIdIsValid(in->id))
+		MsValidationAdd(&v, "id", "must be 1 to %d characters from A-Z, a-z, 0-9 and _.:-", MS_ID_MAX_LENGTH);
 	JrText(&v, root, "name", "name", create, STORE_NAME_MAX, &in->name);
 	JrText(&v, root, "address", "address", create, STORE_ADDRESS_MAX, &in->address);
 
@@ -103,7 +108,7 @@ ReadStoreInput(Jsonb *body, bool create, StoreInput *in)
 
 	if (JrText(&v, root, "timeZone", "timeZone", create, 64, &in->time_zone))
 	{
-		pg_tz	   *tz = HoursTimeZone(in->time_zone);
+		pg_tz *tz = HoursTimeZone(in->time_zone);
 
 		if (tz == NULL)
 			MsValidationAdd(&v, "timeZone", "must be an IANA time zone such as \"America/New_York\"");
@@ -115,15 +120,14 @@ ReadStoreInput(Jsonb *body, bool create, StoreInput *in)
 	JrContainer(&v, root, "hoursExceptions", "hoursExceptions", false, true, &exceptions);
 	HoursParse(weekly, exceptions, &hours, &v);
 
-	if (JrNumber(&v, root, "deliveryRadiusKm", "deliveryRadiusKm", false,
-				 &in->delivery_radius_km))
+	if (JrNumber(&v, root, "deliveryRadiusKm", "deliveryRadiusKm", false, &in->delivery_radius_km))
 	{
 		in->radius_given = true;
 		if (!(in->delivery_radius_km >= 0 && in->delivery_radius_km <= STORES_MAX_DELIVERY_KM))
 			MsValidationAdd(&v, "deliveryRadiusKm", "must be between 0 and %g", STORES_MAX_DELIVERY_KM);
 	}
-	in->accepting_given = JrBool(&v, root, "acceptingOrders", "acceptingOrders", false,
-								 &in->accepting_orders);
+	in->accepting_given =
+		JrBool(&v, root, "acceptingOrders", "acceptingOrders", false, &in->accepting_orders);
 
 	MsValidationCheck(&v);
 }
@@ -132,8 +136,8 @@ ReadStoreInput(Jsonb *body, bool create, StoreInput *in)
 static Datum
 StoreResponse(const char *store_id)
 {
-	StoreRow	row;
-	JsonWriter	w;
+	StoreRow   row;
+	JsonWriter w;
 
 	if (!StoreLoad(store_id, STORE_READ_OWN_WRITES, &row))
 		elog(ERROR, "store \"%s\" vanished", store_id);
@@ -150,7 +154,7 @@ StoreResponse(const char *store_id)
 static Datum
 SpiReturn(Datum json)
 {
-	Datum		copy = MsSpiCopy(json);
+	Datum copy = MsSpiCopy(json);
 
 	SPI_finish();
 	return copy;
@@ -164,12 +168,12 @@ PG_FUNCTION_INFO_V1(ms_store_create);
 Datum
 ms_store_create(PG_FUNCTION_ARGS)
 {
-	MsCaller	caller;
-	StoreInput	in;
-	Oid			types[10] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID, FLOAT8OID,
-	TEXTOID, JSONBOID, FLOAT8OID, BOOLOID};
-	Datum		values[10];
-	char		nulls[10];
+	MsCaller   caller;
+	StoreInput in;
+	Oid		   types[10] = {TEXTOID,   TEXTOID, TEXTOID,  TEXTOID,	 FLOAT8OID,
+							FLOAT8OID, TEXTOID, JSONBOID, FLOAT8OID, BOOLOID};
+	Datum	   values[10];
+	char	   nulls[10];
 
 	SPI_connect();
 	caller = AccountsCaller(fcinfo, 0);
@@ -180,10 +184,10 @@ ms_store_create(PG_FUNCTION_ARGS)
 
 	if (in.id == NULL)
 	{
-		pg_uuid_t  *uuid = DatumGetUUIDP(DirectFunctionCall1(gen_random_uuid, (Datum) 0));
+		pg_uuid_t *uuid = DatumGetUUIDP(DirectFunctionCall1(gen_random_uuid, (Datum) 0));
 
-		in.id = psprintf("store_%02x%02x%02x%02x%02x%02x", uuid->data[0], uuid->data[1],
-						 uuid->data[2], uuid->data[3], uuid->data[4], uuid->data[5]);
+		in.id = psprintf("store_%02x%02x%02x%02x%02x%02x", uuid->data[0], uuid->data[1], uuid->data[2],
+						 uuid->data[3], uuid->data[4], uuid->data[5]);
 	}
 
 	memset(nulls, ' ', sizeof(nulls));
@@ -224,13 +228,13 @@ PG_FUNCTION_INFO_V1(ms_store_update);
 Datum
 ms_store_update(PG_FUNCTION_ARGS)
 {
-	MsCaller	caller;
-	StoreInput	in;
-	char	   *store_id;
-	Oid			types[11] = {TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID, FLOAT8OID,
-	FLOAT8OID, TEXTOID, JSONBOID, FLOAT8OID, BOOLOID};
-	Datum		values[11];
-	char		nulls[11];
+	MsCaller   caller;
+	StoreInput in;
+	char	  *store_id;
+	Oid		   types[11] = {TEXTOID,   TEXTOID, TEXTOID,  BOOLOID,	 TEXTOID, FLOAT8OID,
+							FLOAT8OID, TEXTOID, JSONBOID, FLOAT8OID, BOOLOID};
+	Datum	   values[11];
+	char	   nulls[11];
 
 	SPI_connect();
 	caller = AccountsCaller(fcinfo, 0);
@@ -298,11 +302,11 @@ PG_FUNCTION_INFO_V1(ms_stores_generate);
 Datum
 ms_stores_generate(PG_FUNCTION_ARGS)
 {
-	int32		count = PG_ARGISNULL(0) ? 0 : PG_GETARG_INT32(0);
-	int64		seed = PG_ARGISNULL(1) ? 1 : PG_GETARG_INT32(1);
-	Oid			types[2] = {INT4OID, INT8OID};
-	Datum		values[2];
-	uint64		added;
+	int32  count = PG_ARGISNULL(0) ? 0 : PG_GETARG_INT32(0);
+	int64  seed = PG_ARGISNULL(1) ? 1 : PG_GETARG_INT32(1);
+	Oid	   types[2] = {INT4OID, INT8OID};
+	Datum  values[2];
+	uint64 added;
 
 	if (count < 0 || count > 10000000)
 		MsInvalidArgument("count", "must be between 0 and 10000000");
@@ -311,37 +315,38 @@ ms_stores_generate(PG_FUNCTION_ARGS)
 	values[0] = Int32GetDatum(count);
 	values[1] = Int64GetDatum(seed);
 	/* hashint4extended gives each store two independent uniform coordinates */
-	added = MsExecute(MsPlan(&generate_plan,
-							 "INSERT INTO multistore.stores (id, name, address, location, time_zone, "
-							 "       opening_hours, delivery_radius_km, accepting_orders) "
-							 "SELECT 'gen_' || g, 'Generated store ' || g, g || ' Synthetic Avenue', "
-							 "       ST_SetSRID(ST_MakePoint("
-							 "         -125 + 58 * ((hashint4extended(g, $2) & 140737488355327) / 140737488355328.0), "
-							 "         25 + 24 * ((hashint4extended(g, $2 + 1) & 140737488355327) / 140737488355328.0)), "
-							 "         4326)::geography, "
-							 "       'America/Chicago', "
-							 "       CASE WHEN g % 7 = 0 THEN "
-							 "         '{\"monday\":[{\"opens\":\"00:00\",\"closes\":\"24:00\"}],"
-							 "\"tuesday\":[{\"opens\":\"00:00\",\"closes\":\"24:00\"}],"
-							 "\"wednesday\":[{\"opens\":\"00:00\",\"closes\":\"24:00\"}],"
-							 "\"thursday\":[{\"opens\":\"00:00\",\"closes\":\"24:00\"}],"
-							 "\"friday\":[{\"opens\":\"00:00\",\"closes\":\"24:00\"}],"
-							 "\"saturday\":[{\"opens\":\"00:00\",\"closes\":\"24:00\"}],"
-							 "\"sunday\":[{\"opens\":\"00:00\",\"closes\":\"24:00\"}]}'::jsonb "
-							 "       ELSE "
-							 "         '{\"monday\":[{\"opens\":\"08:00\",\"closes\":\"22:00\"}],"
-							 "\"tuesday\":[{\"opens\":\"08:00\",\"closes\":\"22:00\"}],"
-							 "\"wednesday\":[{\"opens\":\"08:00\",\"closes\":\"22:00\"}],"
-							 "\"thursday\":[{\"opens\":\"08:00\",\"closes\":\"22:00\"}],"
-							 "\"friday\":[{\"opens\":\"08:00\",\"closes\":\"23:00\"}],"
-							 "\"saturday\":[{\"opens\":\"09:00\",\"closes\":\"23:00\"}],"
-							 "\"sunday\":[{\"opens\":\"10:00\",\"closes\":\"20:00\"}]}'::jsonb "
-							 "       END, "
-							 "       5, true "
-							 "  FROM generate_series(1, $1) g "
-							 "ON CONFLICT (id) DO NOTHING",
-							 2, types),
-					  values, NULL, false, 0);
+	added = MsExecute(
+		MsPlan(&generate_plan,
+			   "INSERT INTO multistore.stores (id, name, address, location, time_zone, "
+			   "       opening_hours, delivery_radius_km, accepting_orders) "
+			   "SELECT 'gen_' || g, 'Generated store ' || g, g || ' Synthetic Avenue', "
+			   "       ST_SetSRID(ST_MakePoint("
+			   "         -125 + 58 * ((hashint4extended(g, $2) & 140737488355327) / 140737488355328.0), "
+			   "         25 + 24 * ((hashint4extended(g, $2 + 1) & 140737488355327) / 140737488355328.0)), "
+			   "         4326)::geography, "
+			   "       'America/Chicago', "
+			   "       CASE WHEN g % 7 = 0 THEN "
+			   "         '{\"monday\":[{\"opens\":\"00:00\",\"closes\":\"24:00\"}],"
+			   "\"tuesday\":[{\"opens\":\"00:00\",\"closes\":\"24:00\"}],"
+			   "\"wednesday\":[{\"opens\":\"00:00\",\"closes\":\"24:00\"}],"
+			   "\"thursday\":[{\"opens\":\"00:00\",\"closes\":\"24:00\"}],"
+			   "\"friday\":[{\"opens\":\"00:00\",\"closes\":\"24:00\"}],"
+			   "\"saturday\":[{\"opens\":\"00:00\",\"closes\":\"24:00\"}],"
+			   "\"sunday\":[{\"opens\":\"00:00\",\"closes\":\"24:00\"}]}'::jsonb "
+			   "       ELSE "
+			   "         '{\"monday\":[{\"opens\":\"08:00\",\"closes\":\"22:00\"}],"
+			   "\"tuesday\":[{\"opens\":\"08:00\",\"closes\":\"22:00\"}],"
+			   "\"wednesday\":[{\"opens\":\"08:00\",\"closes\":\"22:00\"}],"
+			   "\"thursday\":[{\"opens\":\"08:00\",\"closes\":\"22:00\"}],"
+			   "\"friday\":[{\"opens\":\"08:00\",\"closes\":\"23:00\"}],"
+			   "\"saturday\":[{\"opens\":\"09:00\",\"closes\":\"23:00\"}],"
+			   "\"sunday\":[{\"opens\":\"10:00\",\"closes\":\"20:00\"}]}'::jsonb "
+			   "       END, "
+			   "       5, true "
+			   "  FROM generate_series(1, $1) g "
+			   "ON CONFLICT (id) DO NOTHING",
+			   2, types),
+		values, NULL, false, 0);
 	SPI_finish();
 	PG_RETURN_INT64((int64) added);
 }

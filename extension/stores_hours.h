@@ -24,32 +24,32 @@
 #include "errors.h"
 #include "json_build.h"
 
-#define HOURS_MAX_RANGES		4	/* ranges in one day */
-#define HOURS_MAX_EXCEPTIONS	400 /* dated exceptions per store */
-#define HOURS_MINUTES_PER_DAY	1440
+#define HOURS_MAX_RANGES	  4	  /* ranges in one day */
+#define HOURS_MAX_EXCEPTIONS  400 /* dated exceptions per store */
+#define HOURS_MINUTES_PER_DAY 1440
 
 typedef struct HoursRange
 {
-	int			open;			/* minutes after the day's local midnight */
-	int			close;			/* > open; above 1440 when it runs overnight */
+	int open;  /* minutes after the day's local midnight */
+	int close; /* > open; above 1440 when it runs overnight */
 } HoursRange;
 
 typedef struct HoursDay
 {
-	int			nranges;
-	HoursRange	ranges[HOURS_MAX_RANGES];	/* sorted, not overlapping */
+	int		   nranges;
+	HoursRange ranges[HOURS_MAX_RANGES]; /* sorted, not overlapping */
 } HoursDay;
 
 typedef struct HoursException
 {
-	DateADT		date;			/* local calendar date */
-	HoursDay	day;
+	DateADT	 date; /* local calendar date */
+	HoursDay day;
 } HoursException;
 
 typedef struct StoreHours
 {
-	HoursDay	week[7];		/* 0 = Monday ... 6 = Sunday */
-	int			nexceptions;
+	HoursDay		week[7]; /* 0 = Monday ... 6 = Sunday */
+	int				nexceptions;
 	HoursException *exceptions; /* sorted by date */
 } StoreHours;
 
@@ -58,8 +58,7 @@ typedef struct StoreHours
  * Problems go into v under the field names "openingHours..." and
  * "hoursExceptions...".
  */
-extern void HoursParse(JsonbContainer *weekly, JsonbContainer *exceptions,
-					   StoreHours *out, MsValidation *v);
+extern void HoursParse(JsonbContainer *weekly, JsonbContainer *exceptions, StoreHours *out, MsValidation *v);
 
 /* Writes the members "openingHours" and "hoursExceptions" */
 extern void HoursWrite(JsonWriter *w, const StoreHours *hours);
@@ -71,10 +70,15 @@ extern pg_tz *HoursTimeZone(const char *name);
 extern bool HoursIsOpen(const StoreHours *hours, pg_tz *tz, TimestampTz at);
 
 /*
+ * The same from the stored jsonb, reading only the two days that matter
+ * (today and yesterday, exceptions first): for lists of many stores.
+ */
+extern bool HoursIsOpenStored(JsonbContainer *weekly, JsonbContainer *exceptions, pg_tz *tz, TimestampTz at);
+
+/*
  * When does the store next open after "at", if it is closed at "at"?
  * Returns false when it is open at "at" or never opens in the next year.
  */
-extern bool HoursNextOpening(const StoreHours *hours, pg_tz *tz, TimestampTz at,
-							 TimestampTz *opens_at);
+extern bool HoursNextOpening(const StoreHours *hours, pg_tz *tz, TimestampTz at, TimestampTz *opens_at);
 
-#endif							/* MULTISTORE_STORES_HOURS_H */
+#endif /* MULTISTORE_STORES_HOURS_H */

@@ -20,8 +20,7 @@ Value(GetEnv getenv_fn, const char *name)
 }
 
 static bool
-ReadInt(GetEnv getenv_fn, const char *name, int def, int min, int max, int *out,
-		char *err, size_t errlen)
+ReadInt(GetEnv getenv_fn, const char *name, int def, int min, int max, int *out, char *err, size_t errlen)
 {
 	const char *v = Value(getenv_fn, name);
 	char	   *end;
@@ -36,8 +35,7 @@ ReadInt(GetEnv getenv_fn, const char *name, int def, int min, int max, int *out,
 	n = strtol(v, &end, 10);
 	if (errno != 0 || *end != '\0' || end == v || n < min || n > max)
 	{
-		snprintf(err, errlen, "%s must be an integer from %d to %d (got \"%.40s\")",
-				 name, min, max, v);
+		snprintf(err, errlen, "%s must be an integer from %d to %d (got \"%.40s\")", name, min, max, v);
 		return false;
 	}
 	*out = (int) n;
@@ -60,7 +58,8 @@ ConfigLoad(Config *c, GetEnv getenv_fn, char *err, size_t errlen)
 
 	if ((v = Value(getenv_fn, "DATABASE_URL")) == NULL)
 	{
-		snprintf(err, errlen, "DATABASE_URL is required (a libpq URL such as postgresql://user@host:5432/db)");
+		snprintf(err, errlen,
+				 "DATABASE_URL is required (a libpq URL such as postgresql://user@host:5432/db)");
 		return false;
 	}
 	c->database_url = strdup(v);
@@ -82,7 +81,8 @@ ConfigLoad(Config *c, GetEnv getenv_fn, char *err, size_t errlen)
 	}
 	c->jwt_secret = strdup(v);
 	c->jwt_issuer = strdup(Value(getenv_fn, "JWT_ISSUER") ? Value(getenv_fn, "JWT_ISSUER") : "multistore");
-	c->jwt_audience = strdup(Value(getenv_fn, "JWT_AUDIENCE") ? Value(getenv_fn, "JWT_AUDIENCE") : "multistore-api");
+	c->jwt_audience =
+		strdup(Value(getenv_fn, "JWT_AUDIENCE") ? Value(getenv_fn, "JWT_AUDIENCE") : "multistore-api");
 	if (!ReadInt(getenv_fn, "ACCESS_TOKEN_TTL", 900, 60, 86400, &c->access_token_ttl, err, errlen) ||
 		!ReadInt(getenv_fn, "DB_POOL_SIZE", 8, 1, 256, &c->db_pool_size, err, errlen) ||
 		!ReadInt(getenv_fn, "HTTP_THREADS", c->db_pool_size, 1, 256, &c->http_threads, err, errlen) ||
@@ -90,8 +90,10 @@ ConfigLoad(Config *c, GetEnv getenv_fn, char *err, size_t errlen)
 		!ReadInt(getenv_fn, "MAX_CONNECTIONS", 4096, 16, 1000000, &c->max_connections, err, errlen) ||
 		!ReadInt(getenv_fn, "CONNECTION_TIMEOUT", 30, 1, 3600, &c->connection_timeout, err, errlen) ||
 		!ReadInt(getenv_fn, "DB_CONNECT_TIMEOUT", 2, 1, 60, &c->db_connect_timeout, err, errlen) ||
-		!ReadInt(getenv_fn, "DB_STATEMENT_TIMEOUT", 10000, 0, 3600000, &c->db_statement_timeout, err, errlen) ||
-		!ReadInt(getenv_fn, "RATE_LIMIT_AUTH_PER_MINUTE", 10, 1, 100000, &c->rate_limit_auth_per_minute, err, errlen))
+		!ReadInt(getenv_fn, "DB_STATEMENT_TIMEOUT", 10000, 0, 3600000, &c->db_statement_timeout, err,
+				 errlen) ||
+		!ReadInt(getenv_fn, "RATE_LIMIT_AUTH_PER_MINUTE", 10, 1, 100000, &c->rate_limit_auth_per_minute, err,
+				 errlen))
 		return false;
 	c->max_body_bytes = (size_t) body_bytes;
 

@@ -19,29 +19,29 @@ typedef enum LogLevel
 
 typedef struct Config
 {
-	char	   *database_url;	/* required */
-	char	   *database_read_url;	/* optional replica for public reads */
-	char	   *host;			/* listen address */
-	int			port;
-	char	   *jwt_secret;		/* required, >= 32 bytes */
-	char	   *jwt_issuer;
-	char	   *jwt_audience;
-	int			access_token_ttl;	/* seconds */
-	int			db_pool_size;
-	int			http_threads;
-	char	   *strapi_webhook_secret;
-	char	   *payment_webhook_secret;
-	char	   *cors_origins;
-	size_t		max_body_bytes;
-	int			max_connections;
-	int			connection_timeout; /* seconds of idle before a connection is closed */
-	int			db_connect_timeout; /* seconds */
-	int			db_statement_timeout;	/* milliseconds */
-	int			rate_limit_auth_per_minute; /* login and register, per client IP */
-	LogLevel	log_level;
+	char	*database_url;		/* required */
+	char	*database_read_url; /* optional replica for public reads */
+	char	*host;				/* listen address */
+	int		 port;
+	char	*jwt_secret; /* required, >= 32 bytes */
+	char	*jwt_issuer;
+	char	*jwt_audience;
+	int		 access_token_ttl; /* seconds */
+	int		 db_pool_size;
+	int		 http_threads;
+	char	*strapi_webhook_secret;
+	char	*payment_webhook_secret;
+	char	*cors_origins;
+	size_t	 max_body_bytes;
+	int		 max_connections;
+	int		 connection_timeout;		 /* seconds of idle before a connection is closed */
+	int		 db_connect_timeout;		 /* seconds */
+	int		 db_statement_timeout;		 /* milliseconds */
+	int		 rate_limit_auth_per_minute; /* login and register, per client IP */
+	LogLevel log_level;
 } Config;
 
-typedef const char *(*GetEnv) (const char *name);
+typedef const char *(*GetEnv)(const char *name);
 
 /*
  * ConfigLoad reads every setting through getenv (getenv itself, or a fake in
@@ -51,4 +51,4 @@ typedef const char *(*GetEnv) (const char *name);
 extern bool ConfigLoad(Config *config, GetEnv getenv_fn, char *err, size_t errlen);
 extern void ConfigFree(Config *config);
 
-#endif							/* PROXY_CONFIG_H */
+#endif /* PROXY_CONFIG_H */

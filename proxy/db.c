@@ -27,10 +27,10 @@ DbNowMs(void)
 }
 
 DbPool *
-DbPoolCreate(const char *url, int size, const CompiledRoute *routes, size_t nroutes,
-			 int connect_timeout, int statement_timeout)
+DbPoolCreate(const char *url, int size, const CompiledRoute *routes, size_t nroutes, int connect_timeout,
+			 int statement_timeout)
 {
-	DbPool	   *pool = calloc(1, sizeof(DbPool));
+	DbPool *pool = calloc(1, sizeof(DbPool));
 
 	pool->url = strdup(url);
 	pool->size = size;
@@ -83,7 +83,7 @@ DbPoolDestroy(DbPool *pool)
 DbConn *
 DbAcquire(DbPool *pool, int wait_ms)
 {
-	DbConn	   *c = NULL;
+	DbConn		   *c = NULL;
 	struct timespec deadline;
 
 	clock_gettime(CLOCK_REALTIME, &deadline);
@@ -137,13 +137,12 @@ Connect(DbPool *pool, DbConn *c)
 	c->conn = PQconnectdbParams(keys, values, 1);
 	if (PQstatus(c->conn) != CONNECTION_OK)
 	{
-		char		msg[256];
+		char msg[256];
 
 		/* the first line of libpq's message; never the URL, which may hold a password */
 		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c->conn));
 		msg[strcspn(msg, "\n")] = '\0';
-		LogWrite(LOG_WARN, "database connection failed",
-				 json_pack("{s:s}", "error", msg));
+		LogWrite(LOG_WARN, "database connection failed", json_pack("{s:s}", "error", msg));
 		Disconnect(pool, c);
 		atomic_store(&pool->down_until_ms, DbNowMs() + DB_RETRY_AFTER_MS);
 		return false;
@@ -158,16 +157,15 @@ ConnectionLost(PGconn *conn, PGresult *res)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
-	return PQstatus(conn) != CONNECTION_OK || state == NULL ||
-		strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
-		strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0;
+	return PQstatus(conn) != CONNECTION_OK || state == NULL || strncmp(state, "08", 2) == 0 ||
+		   strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0;
 }
 
 void
 DbCall(DbPool *pool, DbConn *c, int route, const char *const *values, DbResult *out)
 {
 	const CompiledRoute *r = &pool->routes[route];
-	PGresult   *res;
+	PGresult			*res;
 
 	memset(out, 0, sizeof(*out));
 	if (c->conn == NULL)

@@ -18,61 +18,60 @@
 
 typedef struct DbConn
 {
-	PGconn	   *conn;			/* NULL until connected, and after a failure */
-	bool	   *prepared;		/* per route: statement prepared on conn */
-	int			slot;
+	PGconn *conn;	  /* NULL until connected, and after a failure */
+	bool   *prepared; /* per route: statement prepared on conn */
+	int		slot;
 } DbConn;
 
 typedef struct DbPool
 {
-	char	   *url;
-	int			size;
-	DbConn	   *conns;
-	int		   *idle;			/* stack of idle slot numbers */
-	int			nidle;
-	pthread_mutex_t lock;
-	pthread_cond_t available;
+	char				*url;
+	int					 size;
+	DbConn				*conns;
+	int					*idle; /* stack of idle slot numbers */
+	int					 nidle;
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 available;
 	const CompiledRoute *routes;
-	size_t		nroutes;
-	int			connect_timeout;	/* seconds */
-	int			statement_timeout;	/* milliseconds, 0 for none */
-	_Atomic int64_t down_until_ms;	/* after a failed connect, fail fast until then */
-	atomic_int	in_use;
+	size_t				 nroutes;
+	int					 connect_timeout;	/* seconds */
+	int					 statement_timeout; /* milliseconds, 0 for none */
+	_Atomic int64_t		 down_until_ms;		/* after a failed connect, fail fast until then */
+	atomic_int			 in_use;
 } DbPool;
 
 /* How a call ended */
 typedef enum DbStatus
 {
-	DB_OK,						/* result holds one row, one column: the body */
-	DB_ERROR,					/* the function raised: result has the error fields */
-	DB_DOWN,					/* no connection to the database */
-	DB_BUSY						/* no pooled connection came free in time */
+	DB_OK,	  /* result holds one row, one column: the body */
+	DB_ERROR, /* the function raised: result has the error fields */
+	DB_DOWN,  /* no connection to the database */
+	DB_BUSY	  /* no pooled connection came free in time */
 } DbStatus;
 
 typedef struct DbResult
 {
-	DbStatus	status;
-	PGresult   *result;			/* owned; PQclear with DbResultClear */
-	bool		reconnected;	/* the call had to open a new connection */
+	DbStatus  status;
+	PGresult *result;	   /* owned; PQclear with DbResultClear */
+	bool	  reconnected; /* the call had to open a new connection */
 } DbResult;
 
-extern DbPool *DbPoolCreate(const char *url, int size, const CompiledRoute *routes,
-							size_t nroutes, int connect_timeout, int statement_timeout);
-extern void DbPoolDestroy(DbPool *pool);
+extern DbPool *DbPoolCreate(const char *url, int size, const CompiledRoute *routes, size_t nroutes,
+							int connect_timeout, int statement_timeout);
+extern void	   DbPoolDestroy(DbPool *pool);
 
 /* A connection for one request, waiting up to wait_ms; NULL when none came free */
 extern DbConn *DbAcquire(DbPool *pool, int wait_ms);
-extern void DbRelease(DbPool *pool, DbConn *conn);
+extern void	   DbRelease(DbPool *pool, DbConn *conn);
 
 /*
  * DbCall runs route's statement with the given text parameters (NULL for
  * SQL NULL) on conn, connecting and preparing first when needed.
  */
-extern void DbCall(DbPool *pool, DbConn *conn, int route, const char *const *values,
-				   DbResult *out);
+extern void DbCall(DbPool *pool, DbConn *conn, int route, const char *const *values, DbResult *out);
 extern void DbResultClear(DbResult *r);
 
 /* Milliseconds on the monotonic clock */
 extern int64_t DbNowMs(void);
 
-#endif							/* PROXY_DB_H */
+#endif /* PROXY_DB_H */

@@ -11,11 +11,11 @@
 /* Standard SQLSTATEs a call can end with, most specific first */
 static const struct
 {
-	const char *prefix;			/* whole state or class */
+	const char *prefix; /* whole state or class */
 	int			status;
 	const char *code;
 	const char *message;
-}			sqlstate_map[] = {
+} sqlstate_map[] = {
 	{"23505", 409, "conflict", "the request conflicts with existing data"},
 	{"23503", 409, "conflict", "the request refers to data that does not exist"},
 	{"40001", 503, "unavailable", "the database was busy; retry the request"},
@@ -83,7 +83,7 @@ ErrorClear(ApiError *err)
 void
 ErrorAddField(ApiError *err, const char *field, const char *message)
 {
-	json_t	   *fields;
+	json_t *fields;
 
 	if (err->details == NULL)
 		err->details = json_object();
@@ -101,10 +101,9 @@ ErrorAddField(ApiError *err, const char *field, const char *message)
 static int
 OwnStatus(const char *sqlstate)
 {
-	int			status;
+	int status;
 
-	if (strlen(sqlstate) != 5 || sqlstate[0] != 'M' ||
-		(sqlstate[1] != '4' && sqlstate[1] != '5'))
+	if (strlen(sqlstate) != 5 || sqlstate[0] != 'M' || (sqlstate[1] != '4' && sqlstate[1] != '5'))
 		return 0;
 	for (int i = 2; i < 5; i++)
 		if (sqlstate[i] < '0' || sqlstate[i] > '9')
@@ -116,10 +115,10 @@ OwnStatus(const char *sqlstate)
 }
 
 void
-ErrorFromDatabase(ApiError *err, const char *sqlstate, const char *message,
-				  const char *detail, bool had_token)
+ErrorFromDatabase(ApiError *err, const char *sqlstate, const char *message, const char *detail,
+				  bool had_token)
 {
-	int			status;
+	int status;
 
 	ErrorClear(err);
 	if (sqlstate == NULL)
@@ -127,8 +126,8 @@ ErrorFromDatabase(ApiError *err, const char *sqlstate, const char *message,
 
 	if ((status = OwnStatus(sqlstate)) != 0)
 	{
-		json_t	   *parsed = detail ? json_loads(detail, 0, NULL) : NULL;
-		json_t	   *code = json_is_object(parsed) ? json_object_get(parsed, "code") : NULL;
+		json_t *parsed = detail ? json_loads(detail, 0, NULL) : NULL;
+		json_t *code = json_is_object(parsed) ? json_object_get(parsed, "code") : NULL;
 
 		err->status = status;
 		err->message = strdup(message && *message ? message : "the request failed");
@@ -168,16 +167,14 @@ ErrorFromDatabase(ApiError *err, const char *sqlstate, const char *message,
 char *
 ErrorBody(const ApiError *err, const char *request_id)
 {
-	json_t	   *details = err->details ? json_deep_copy(err->details) : json_object();
-	json_t	   *body;
-	char	   *text;
+	json_t *details = err->details ? json_deep_copy(err->details) : json_object();
+	json_t *body;
+	char   *text;
 
-	body = json_pack("{s:{s:s,s:s,s:o},s:s}",
-					 "error",
-					 "code", err->code[0] ? err->code : ErrorDefaultCode(err->status),
-					 "message", err->message ? err->message : "",
-					 "details", details,
-					 "requestId", request_id ? request_id : "");
+	body = json_pack("{s:{s:s,s:s,s:o},s:s}", "error", "code",
+					 err->code[0] ? err->code : ErrorDefaultCode(err->status), "message",
+					 err->message ? err->message : "", "details", details, "requestId",
+					 request_id ? request_id : "");
 	text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
 	return text;

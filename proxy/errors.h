@@ -15,11 +15,11 @@
 /* An error ready to answer: status, stable code, message, optional details */
 typedef struct ApiError
 {
-	int			status;
-	char		code[48];		/* stable snake_case code */
-	char	   *message;		/* owned */
-	json_t	   *details;		/* owned object, may be NULL */
-	int			retry_after;	/* seconds for Retry-After, 0 for none */
+	int		status;
+	char	code[48];	 /* stable snake_case code */
+	char   *message;	 /* owned */
+	json_t *details;	 /* owned object, may be NULL */
+	int		retry_after; /* seconds for Retry-After, 0 for none */
 } ApiError;
 
 /*
@@ -29,8 +29,8 @@ typedef struct ApiError
  * Anything unmapped is 500 internal: every function is ours, so an
  * unmapped state is a bug to fix, not a status to guess.
  */
-extern void ErrorFromDatabase(ApiError *err, const char *sqlstate, const char *message,
-							  const char *detail, bool had_token);
+extern void ErrorFromDatabase(ApiError *err, const char *sqlstate, const char *message, const char *detail,
+							  bool had_token);
 
 /* A proxy-made error with a static code; message is copied */
 extern void ErrorSet(ApiError *err, int status, const char *code, const char *message);
@@ -46,4 +46,4 @@ extern void ErrorClear(ApiError *err);
 /* The default code of a status for proxy-made errors */
 extern const char *ErrorDefaultCode(int status);
 
-#endif							/* PROXY_ERRORS_H */
+#endif /* PROXY_ERRORS_H */

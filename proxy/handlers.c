@@ -22,13 +22,13 @@
 int
 HandleHealth(struct Request *req, const char *const *values)
 {
-	Server	   *server = req->server;
-	DbConn	   *conn = DbAcquire(server->pool, 2000);
-	DbResult	result = {0};
-	json_t	   *body;
-	json_t	   *db = NULL;
-	char	   *text;
-	int			status;
+	Server		   *server = req->server;
+	DbConn		   *conn = DbAcquire(server->pool, 2000);
+	DbResult		result = {0};
+	json_t		   *body;
+	json_t		   *db = NULL;
+	char		   *text;
+	int				status;
 	enum MHD_Result ret;
 
 	if (conn)
@@ -45,26 +45,17 @@ HandleHealth(struct Request *req, const char *const *values)
 	if (json_is_object(db))
 	{
 		status = 200;
-		body = json_pack("{s:s,s:s,s:s,s:O}",
-						 "status", "ok",
-						 "db", "ok",
-						 "version", PROXY_VERSION,
-						 "extensionVersion",
-						 json_object_get(db, "extensionVersion") ?
-						 json_object_get(db, "extensionVersion") : json_null());
+		body = json_pack(
+			"{s:s,s:s,s:s,s:O}", "status", "ok", "db", "ok", "version", PROXY_VERSION, "extensionVersion",
+			json_object_get(db, "extensionVersion") ? json_object_get(db, "extensionVersion") : json_null());
 	}
 	else
 	{
 		status = 503;
-		body = json_pack("{s:s,s:s,s:s,s:n,s:{s:s,s:s,s:{}},s:s}",
-						 "status", "unavailable",
-						 "db", "unreachable",
-						 "version", PROXY_VERSION,
-						 "extensionVersion",
-						 "error", "code", "unavailable",
-						 "message", "the database is unreachable",
-						 "details",
-						 "requestId", req->request_id);
+		body =
+			json_pack("{s:s,s:s,s:s,s:n,s:{s:s,s:s,s:{}},s:s}", "status", "unavailable", "db", "unreachable",
+					  "version", PROXY_VERSION, "extensionVersion", "error", "code", "unavailable", "message",
+					  "the database is unreachable", "details", "requestId", req->request_id);
 	}
 	json_decref(db);
 	text = json_dumps(body, JSON_COMPACT);
@@ -88,19 +79,16 @@ RespondReturnedError(Request *req, json_t *error)
 int
 HandleSessionTokens(struct Request *req, const char *const *values)
 {
-	Server	   *server = req->server;
-	DbResult	result;
-	json_t	   *answer;
-	json_t	   *user,
-			   *session;
-	const char *user_id,
-			   *role,
-			   *session_id;
-	char	   *access_token;
-	char	   *text;
-	json_t	   *body;
+	Server		   *server = req->server;
+	DbResult		result;
+	json_t		   *answer;
+	json_t		   *user, *session;
+	const char	   *user_id, *role, *session_id;
+	char		   *access_token;
+	char		   *text;
+	json_t		   *body;
 	struct timespec now;
-	int			ret;
+	int				ret;
 
 	RequestRunSql(req, values, &result);
 	if (result.status != DB_OK)
@@ -128,7 +116,8 @@ HandleSessionTokens(struct Request *req, const char *const *values)
 		!json_is_string(json_object_get(session, "refreshTokenExpiresAt")))
 	{
 		json_decref(answer);
-		LogWrite(LOG_ERROR, "session answer without user or session", json_pack("{s:s}", "requestId", req->request_id));
+		LogWrite(LOG_ERROR, "session answer without user or session",
+				 json_pack("{s:s}", "requestId", req->request_id));
 		RequestFail(req, 500, "internal", "internal error");
 		return RespondError(req);
 	}
@@ -137,13 +126,10 @@ HandleSessionTokens(struct Request *req, const char *const *values)
 	access_token = JwtSign(&server->jwt, user_id, role, session_id, (long long) now.tv_sec,
 						   server->config.access_token_ttl);
 	snprintf(req->user_id, sizeof(req->user_id), "%s", user_id);
-	body = json_pack("{s:O,s:s,s:s,s:i,s:O,s:O}",
-					 "user", user,
-					 "accessToken", access_token,
-					 "tokenType", "Bearer",
-					 "expiresIn", server->config.access_token_ttl,
-					 "refreshToken", json_object_get(session, "refreshToken"),
-					 "refreshTokenExpiresAt", json_object_get(session, "refreshTokenExpiresAt"));
+	body = json_pack("{s:O,s:s,s:s,s:i,s:O,s:O}", "user", user, "accessToken", access_token, "tokenType",
+					 "Bearer", "expiresIn", server->config.access_token_ttl, "refreshToken",
+					 json_object_get(session, "refreshToken"), "refreshTokenExpiresAt",
+					 json_object_get(session, "refreshTokenExpiresAt"));
 	text = json_dumps(body, JSON_COMPACT);
 	ret = RespondJson(req, server->routes[req->route].status, text, strlen(text));
 	free(text);

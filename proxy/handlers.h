@@ -8,13 +8,13 @@
 struct Request;
 
 /* GET /health: 200 {status,db,version,extensionVersion}, 503 when the database is down */
-extern int	HandleHealth(struct Request *req, const char *const *values);
+extern int HandleHealth(struct Request *req, const char *const *values);
 
 /*
  * register, login, refresh-token: the SQL call opens or rotates a session;
  * this mints the access token for it and answers
  * {user, accessToken, refreshToken, refreshTokenExpiresAt, expiresIn, tokenType}.
  */
-extern int	HandleSessionTokens(struct Request *req, const char *const *values);
+extern int HandleSessionTokens(struct Request *req, const char *const *values);
 
-#endif							/* PROXY_HANDLERS_H */
+#endif /* PROXY_HANDLERS_H */

@@ -18,7 +18,7 @@
 size_t
 Base64UrlEncode(const unsigned char *in, size_t len, char *out)
 {
-	int			n = EVP_EncodeBlock((unsigned char *) out, in, (int) len);
+	int n = EVP_EncodeBlock((unsigned char *) out, in, (int) len);
 
 	while (n > 0 && out[n - 1] == '=')
 		n--;
@@ -36,19 +36,19 @@ Base64UrlEncode(const unsigned char *in, size_t len, char *out)
 long
 Base64UrlDecode(const char *in, size_t len, unsigned char *out, size_t out_size)
 {
-	size_t		padded = (len + 3) / 4 * 4;
-	char	   *buf;
-	int			n;
-	size_t		pad = padded - len;
+	size_t padded = (len + 3) / 4 * 4;
+	char  *buf;
+	int	   n;
+	size_t pad = padded - len;
 
 	if (len % 4 == 1 || (len + 3) / 4 * 3 > out_size)
 		return -1;
 	for (size_t i = 0; i < len; i++)
 	{
-		char		c = in[i];
+		char c = in[i];
 
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			  c == '-' || c == '_'))
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+			  c == '_'))
 			return -1;
 	}
 	buf = malloc(padded + 1);
@@ -69,23 +69,21 @@ Hmac(const JwtKey *key, const char *data, size_t len, unsigned char sig[SIG_BYTE
 {
 	unsigned int sig_len = SIG_BYTES;
 
-	HMAC(EVP_sha256(), key->secret, (int) key->secret_len, (const unsigned char *) data, len,
-		 sig, &sig_len);
+	HMAC(EVP_sha256(), key->secret, (int) key->secret_len, (const unsigned char *) data, len, sig, &sig_len);
 }
 
 char *
 JwtSign(const JwtKey *key, const char *sub, const char *role, const char *sid, long long now, int ttl)
 {
 	static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
-	json_t	   *payload = json_pack("{s:s,s:s,s:s,s:I,s:I,s:s,s:s}",
-									"sub", sub, "role", role, "sid", sid,
-									"iat", (json_int_t) now, "exp", (json_int_t) (now + ttl),
-									"iss", key->issuer, "aud", key->audience);
-	char	   *payload_text = json_dumps(payload, JSON_COMPACT);
-	size_t		plen = strlen(payload_text);
-	size_t		cap = (sizeof(header) + plen) * 4 / 3 + 64 + 4;
-	char	   *token = malloc(cap);
-	size_t		n;
+	json_t *payload = json_pack("{s:s,s:s,s:s,s:I,s:I,s:s,s:s}", "sub", sub, "role", role, "sid", sid, "iat",
+								(json_int_t) now, "exp", (json_int_t) (now + ttl), "iss", key->issuer, "aud",
+								key->audience);
+	char   *payload_text = json_dumps(payload, JSON_COMPACT);
+	size_t	plen = strlen(payload_text);
+	size_t	cap = (sizeof(header) + plen) * 4 / 3 + 64 + 4;
+	char   *token = malloc(cap);
+	size_t	n;
 	unsigned char sig[SIG_BYTES];
 
 	n = Base64UrlEncode((const unsigned char *) header, sizeof(header) - 1, token);
@@ -104,8 +102,8 @@ static json_t *
 DecodePart(const char *part, size_t len)
 {
 	unsigned char buf[JWT_MAX_BYTES];
-	long		n = Base64UrlDecode(part, len, buf, sizeof(buf));
-	json_t	   *doc;
+	long		  n = Base64UrlDecode(part, len, buf, sizeof(buf));
+	json_t		 *doc;
 
 	if (n <= 0)
 		return NULL;
@@ -122,7 +120,7 @@ DecodePart(const char *part, size_t len)
 static bool
 StringClaim(json_t *payload, const char *name, char *out, size_t size)
 {
-	json_t	   *v = json_object_get(payload, name);
+	json_t *v = json_object_get(payload, name);
 
 	if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) >= size)
 		return false;
@@ -133,7 +131,7 @@ StringClaim(json_t *payload, const char *name, char *out, size_t size)
 static bool
 NumberClaim(json_t *payload, const char *name, long long *out)
 {
-	json_t	   *v = json_object_get(payload, name);
+	json_t *v = json_object_get(payload, name);
 
 	if (!json_is_number(v))
 		return false;
@@ -145,8 +143,8 @@ NumberClaim(json_t *payload, const char *name, long long *out)
 static bool
 AudienceMatches(json_t *aud, const char *audience)
 {
-	size_t		i;
-	json_t	   *item;
+	size_t	i;
+	json_t *item;
 
 	if (json_is_string(aud))
 		return strcmp(json_string_value(aud), audience) == 0;
@@ -163,19 +161,15 @@ AudienceMatches(json_t *aud, const char *audience)
 JwtResult
 JwtVerify(const JwtKey *key, const char *token, long long now, JwtClaims *claims, const char **why)
 {
-	const char *dot1,
-			   *dot2;
-	size_t		len;
-	json_t	   *header = NULL,
-			   *payload = NULL;
-	json_t	   *alg,
-			   *typ;
+	const char	 *dot1, *dot2;
+	size_t		  len;
+	json_t		 *header = NULL, *payload = NULL;
+	json_t		 *alg, *typ;
 	unsigned char sig[SIG_BYTES + 4];
 	unsigned char expected[SIG_BYTES];
-	long long	nbf = 0,
-				iat = 0;
-	JwtResult	result = JWT_INVALID;
-	const char *reason = "malformed token";
+	long long	  nbf = 0, iat = 0;
+	JwtResult	  result = JWT_INVALID;
+	const char	 *reason = "malformed token";
 
 	memset(claims, 0, sizeof(*claims));
 	if (token == NULL || (len = strlen(token)) == 0 || len > JWT_MAX_BYTES)

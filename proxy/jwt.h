@@ -15,39 +15,39 @@
 #include <stddef.h>
 
 #define JWT_LEEWAY_SECONDS 30
-#define JWT_MAX_BYTES 4096
+#define JWT_MAX_BYTES	   4096
 
 typedef struct JwtKey
 {
 	const unsigned char *secret;
-	size_t		secret_len;
-	const char *issuer;
-	const char *audience;
+	size_t				 secret_len;
+	const char			*issuer;
+	const char			*audience;
 } JwtKey;
 
 typedef struct JwtClaims
 {
-	char		sub[64];		/* user id */
-	char		sid[64];		/* session id */
-	char		role[32];
-	long long	iat;
-	long long	exp;
+	char	  sub[64]; /* user id */
+	char	  sid[64]; /* session id */
+	char	  role[32];
+	long long iat;
+	long long exp;
 } JwtClaims;
 
 typedef enum JwtResult
 {
 	JWT_OK,
-	JWT_INVALID,				/* 401 invalid_token */
-	JWT_EXPIRED					/* 401 token_expired */
+	JWT_INVALID, /* 401 invalid_token */
+	JWT_EXPIRED	 /* 401 token_expired */
 } JwtResult;
 
 /* A signed token for these claims, valid for ttl seconds from now; caller frees */
-extern char *JwtSign(const JwtKey *key, const char *sub, const char *role, const char *sid,
-					 long long now, int ttl);
+extern char *JwtSign(const JwtKey *key, const char *sub, const char *role, const char *sid, long long now,
+					 int ttl);
 
 /* Checks a token; on JWT_OK fills claims.  *why says what was wrong, for logs */
-extern JwtResult JwtVerify(const JwtKey *key, const char *token, long long now,
-						   JwtClaims *claims, const char **why);
+extern JwtResult JwtVerify(const JwtKey *key, const char *token, long long now, JwtClaims *claims,
+						   const char **why);
 
 /* base64url without padding, exposed for tests; out must hold 4 * ceil(len / 3) + 1 */
 extern size_t Base64UrlEncode(const unsigned char *in, size_t len, char *out);
@@ -55,4 +55,4 @@ extern size_t Base64UrlEncode(const unsigned char *in, size_t len, char *out);
 /* Decodes base64url without padding; returns the length or -1 when malformed */
 extern long Base64UrlDecode(const char *in, size_t len, unsigned char *out, size_t out_size);
 
-#endif							/* PROXY_JWT_H */
+#endif /* PROXY_JWT_H */

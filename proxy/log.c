@@ -31,8 +31,8 @@ void
 LogTimestamp(char *buf, size_t size)
 {
 	struct timespec ts;
-	struct tm	tm;
-	size_t		n;
+	struct tm		tm;
+	size_t			n;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
@@ -43,9 +43,9 @@ LogTimestamp(char *buf, size_t size)
 void
 LogWrite(LogLevel level, const char *msg, json_t *fields)
 {
-	char		now[40];
-	json_t	   *line;
-	char	   *text;
+	char	now[40];
+	json_t *line;
+	char   *text;
 
 	if (!LogEnabled(level))
 	{
@@ -74,10 +74,10 @@ LogWrite(LogLevel level, const char *msg, json_t *fields)
 }
 
 void
-LogMessage(LogLevel level, const char *fmt,...)
+LogMessage(LogLevel level, const char *fmt, ...)
 {
-	char		msg[1024];
-	va_list		args;
+	char	msg[1024];
+	va_list args;
 
 	if (!LogEnabled(level))
 		return;

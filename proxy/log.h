@@ -17,9 +17,9 @@ extern bool LogEnabled(LogLevel level);
 extern void LogWrite(LogLevel level, const char *msg, json_t *fields);
 
 /* printf-style convenience for start-up and shutdown messages */
-extern void LogMessage(LogLevel level, const char *fmt,...) __attribute__((format(printf, 2, 3)));
+extern void LogMessage(LogLevel level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The current time as ISO 8601 UTC with milliseconds into buf (>= 32 bytes) */
 extern void LogTimestamp(char *buf, size_t size);
 
-#endif							/* PROXY_LOG_H */
+#endif /* PROXY_LOG_H */

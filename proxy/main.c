@@ -49,8 +49,8 @@ PrintRoutes(const Route *table, const CompiledRoute *compiled, size_t n)
 	static const char *const access[] = {"public", "user", "admin", "manager"};
 
 	for (size_t i = 0; i < n; i++)
-		printf("%-6s %-40s %-7s %s\n", table[i].method, table[i].pattern,
-			   access[table[i].access], compiled[i].sql ? compiled[i].sql : "(proxy)");
+		printf("%-6s %-40s %-7s %s\n", table[i].method, table[i].pattern, access[table[i].access],
+			   compiled[i].sql ? compiled[i].sql : "(proxy)");
 }
 
 static struct MHD_Daemon *
@@ -63,31 +63,27 @@ StartDaemon(Server *server)
 	addr.sin_port = htons((uint16_t) server->config.port);
 	if (inet_pton(AF_INET, server->config.host, &addr.sin_addr) != 1)
 	{
-		fprintf(stderr, "multistore-proxy: HOST must be an IPv4 address (got \"%s\")\n",
-				server->config.host);
+		fprintf(stderr, "multistore-proxy: HOST must be an IPv4 address (got \"%s\")\n", server->config.host);
 		exit(2);
 	}
 
-	return MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG,
-							(uint16_t) server->config.port, NULL, NULL,
-							RequestAccess, server,
-							MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
-							MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) server->config.http_threads,
-							MHD_OPTION_URI_LOG_CALLBACK, RequestUriLog, server,
-							MHD_OPTION_NOTIFY_COMPLETED, RequestCompleted, server,
-							MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) server->config.connection_timeout,
-							MHD_OPTION_CONNECTION_LIMIT, (unsigned int) server->config.max_connections,
-							MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (64 * 1024),
-							MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 1,
-							MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int) 1,
-							MHD_OPTION_END);
+	return MHD_start_daemon(
+		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t) server->config.port, NULL,
+		NULL, RequestAccess, server, MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) server->config.http_threads, MHD_OPTION_URI_LOG_CALLBACK,
+		RequestUriLog, server, MHD_OPTION_NOTIFY_COMPLETED, RequestCompleted, server,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) server->config.connection_timeout,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int) server->config.max_connections,
+		/* per connection: request headers must fit; reset on every request */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (16 * 1024), MHD_OPTION_LISTENING_ADDRESS_REUSE,
+		(unsigned int) 1, MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int) 1, MHD_OPTION_END);
 }
 
 /* Waits for SIGINT or SIGTERM; every thread started later inherits the block */
 static int
 WaitForSignal(sigset_t *set)
 {
-	int			sig = 0;
+	int sig = 0;
 
 	sigwait(set, &sig);
 	return sig;
@@ -96,11 +92,11 @@ WaitForSignal(sigset_t *set)
 int
 main(int argc, char **argv)
 {
-	Server		server;
-	char		err[512];
-	sigset_t	signals;
-	int			sig;
-	int64_t		deadline;
+	Server	 server;
+	char	 err[512];
+	sigset_t signals;
+	int		 sig;
+	int64_t	 deadline;
 
 	memset(&server, 0, sizeof(server));
 	server.routes = routes;
@@ -150,9 +146,9 @@ main(int argc, char **argv)
 	server.jwt.issuer = server.config.jwt_issuer;
 	server.jwt.audience = server.config.jwt_audience;
 	server.auth_limiter = RateLimiterCreate(server.config.rate_limit_auth_per_minute, 65536);
-	server.pool = DbPoolCreate(server.config.database_url, server.config.db_pool_size,
-							   server.compiled, route_count, server.config.db_connect_timeout,
-							   server.config.db_statement_timeout);
+	server.pool =
+		DbPoolCreate(server.config.database_url, server.config.db_pool_size, server.compiled, route_count,
+					 server.config.db_connect_timeout, server.config.db_statement_timeout);
 	server.daemon = StartDaemon(&server);
 	if (server.daemon == NULL)
 	{
@@ -165,9 +161,9 @@ main(int argc, char **argv)
 		return 1;
 	}
 	LogWrite(LOG_INFO, "listening",
-			 json_pack("{s:s,s:i,s:i,s:i,s:s}", "host", server.config.host,
-					   "port", server.config.port, "threads", server.config.http_threads,
-					   "dbPoolSize", server.config.db_pool_size, "version", PROXY_VERSION));
+			 json_pack("{s:s,s:i,s:i,s:i,s:s}", "host", server.config.host, "port", server.config.port,
+					   "threads", server.config.http_threads, "dbPoolSize", server.config.db_pool_size,
+					   "version", PROXY_VERSION));
 
 	sig = WaitForSignal(&signals);
 	LogWrite(LOG_INFO, "stopping", json_pack("{s:s}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));

@@ -44,13 +44,13 @@ bool
 Utf8IsValid(const char *text, size_t len)
 {
 	const unsigned char *s = (const unsigned char *) text;
-	size_t		i = 0;
+	size_t				 i = 0;
 
 	while (i < len)
 	{
 		unsigned char c = s[i];
-		size_t		n;
-		unsigned int cp;
+		size_t		  n;
+		unsigned int  cp;
 
 		if (c == 0)
 			return false;
@@ -74,8 +74,8 @@ Utf8IsValid(const char *text, size_t len)
 			cp = (cp << 6) | (s[i + k] & 0x3F);
 		}
 		/* overlong forms, surrogates, beyond U+10FFFF */
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-			(cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || (cp >= 0xD800 && cp <= 0xDFFF) ||
+			cp > 0x10FFFF)
 			return false;
 		i += n + 1;
 	}
@@ -92,7 +92,7 @@ IsDecimal(const char *s)
 	if (!isdigit((unsigned char) *p))
 		return false;
 	if (*p == '0' && isdigit((unsigned char) p[1]))
-		return false;			/* no leading zeros: 007 */
+		return false; /* no leading zeros: 007 */
 	while (isdigit((unsigned char) *p))
 		p++;
 	if (*p == '.')
@@ -125,21 +125,20 @@ IsInteger(const char *s)
 	if (*p == '-')
 		p++;
 	digits = strspn(p, "0123456789");
-	return digits >= 1 && digits <= 9 && p[digits] == '\0' &&
-		!(p[0] == '0' && digits > 1);
+	return digits >= 1 && digits <= 9 && p[digits] == '\0' && !(p[0] == '0' && digits > 1);
 }
 
 static bool
 IsIdChar(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		c == '_' || c == '.' || c == ':' || c == '-';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+		   c == '.' || c == ':' || c == '-';
 }
 
 static bool
 IsId(const char *s)
 {
-	size_t		len = strlen(s);
+	size_t len = strlen(s);
 
 	if (len == 0 || len > 64)
 		return false;
@@ -176,10 +175,10 @@ IsList(const char *s)
 		return false;
 	for (;;)
 	{
-		size_t		len = strcspn(p, ",");
+		size_t len = strcspn(p, ",");
 
 		if (len == 0)
-			return false;		/* "a,,b" or a trailing comma */
+			return false; /* "a,,b" or a trailing comma */
 		p += len;
 		if (*p == '\0')
 			return true;
@@ -218,7 +217,7 @@ ParamCheck(ArgType type, const char *value, size_t len)
 static int
 QueryCount(const QueryParams *query, const char *key, const QueryParam **first)
 {
-	int			count = 0;
+	int count = 0;
 
 	*first = NULL;
 	for (int i = 0; i < query->n; i++)
@@ -242,12 +241,12 @@ Problem(ApiError *err, char *first, size_t size, const char *field, const char *
 }
 
 bool
-ParamsBind(const Route *route, const RouteMatch *match, const QueryParams *query,
-		   const char *body, const char *session, const char **values, ApiError *err)
+ParamsBind(const Route *route, const RouteMatch *match, const QueryParams *query, const char *body,
+		   const char *session, const char **values, ApiError *err)
 {
-	int			n = 0;
-	bool		bad_query = false;
-	char		first[160] = "";
+	int	 n = 0;
+	bool bad_query = false;
+	char first[160] = "";
 
 	for (const RouteArg *arg = route->args; arg->source != ARG_NONE; arg++, n++)
 	{
@@ -255,46 +254,46 @@ ParamsBind(const Route *route, const RouteMatch *match, const QueryParams *query
 		switch (arg->source)
 		{
 			case ARG_PATH:
-				{
-					const char *v = RouterParam(match, arg->name);
+			{
+				const char *v = RouterParam(match, arg->name);
 
-					/* an id that cannot exist names nothing: 404, not 400 */
-					if (v == NULL || ParamCheck(arg->type, v, strlen(v)) != NULL)
-					{
-						ErrorSet(err, 404, "not_found", "no such resource");
-						return false;
-					}
-					values[n] = v;
-					break;
+				/* an id that cannot exist names nothing: 404, not 400 */
+				if (v == NULL || ParamCheck(arg->type, v, strlen(v)) != NULL)
+				{
+					ErrorSet(err, 404, "not_found", "no such resource");
+					return false;
 				}
+				values[n] = v;
+				break;
+			}
 			case ARG_QUERY:
-				{
-					const QueryParam *p;
-					int			count = QueryCount(query, arg->name, &p);
-					const char *problem;
+			{
+				const QueryParam *p;
+				int				  count = QueryCount(query, arg->name, &p);
+				const char		 *problem;
 
-					if (count == 0)
+				if (count == 0)
+				{
+					if (arg->required)
 					{
-						if (arg->required)
-						{
-							Problem(err, first, sizeof(first), arg->name, "is required");
-							bad_query = true;
-						}
-						break;
-					}
-					if (count > 1)
-						problem = "must be given once";
-					else
-						problem = ParamCheck(arg->type, p->value, p->value_len);
-					if (problem)
-					{
-						Problem(err, first, sizeof(first), arg->name, problem);
+						Problem(err, first, sizeof(first), arg->name, "is required");
 						bad_query = true;
-						break;
 					}
-					values[n] = p->value;
 					break;
 				}
+				if (count > 1)
+					problem = "must be given once";
+				else
+					problem = ParamCheck(arg->type, p->value, p->value_len);
+				if (problem)
+				{
+					Problem(err, first, sizeof(first), arg->name, problem);
+					bad_query = true;
+					break;
+				}
+				values[n] = p->value;
+				break;
+			}
 			case ARG_BODY:
 				values[n] = body;
 				break;
@@ -309,7 +308,7 @@ ParamsBind(const Route *route, const RouteMatch *match, const QueryParams *query
 	/* a parameter the route does not know is a typo the caller wants to hear about */
 	for (int i = 0; i < query->n; i++)
 	{
-		bool		known = false;
+		bool known = false;
 
 		for (const RouteArg *arg = route->args; arg->source != ARG_NONE; arg++)
 			if (arg->source == ARG_QUERY && strcmp(arg->name, query->items[i].key) == 0)
@@ -318,8 +317,7 @@ ParamsBind(const Route *route, const RouteMatch *match, const QueryParams *query
 		{
 			const char *key = query->items[i].key;
 
-			Problem(err, first, sizeof(first),
-					Utf8IsValid(key, strlen(key)) && strlen(key) <= 64 ? key : "?",
+			Problem(err, first, sizeof(first), Utf8IsValid(key, strlen(key)) && strlen(key) <= 64 ? key : "?",
 					"is not a parameter of this route");
 			bad_query = true;
 		}
@@ -331,7 +329,7 @@ ParamsBind(const Route *route, const RouteMatch *match, const QueryParams *query
 	}
 	if (bad_query)
 	{
-		json_t	   *details = err->details;
+		json_t *details = err->details;
 
 		err->details = NULL;
 		ErrorSet(err, 400, "validation_failed", first);

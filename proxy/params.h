@@ -18,20 +18,20 @@
 #include "routes.h"
 
 #define QUERY_MAX_PARAMS 32
-#define PARAM_MAX_BYTES 4096
+#define PARAM_MAX_BYTES	 4096
 
 typedef struct QueryParam
 {
-	char	   *key;			/* owned */
-	char	   *value;			/* owned; "" for a key without '=' */
-	size_t		value_len;		/* may exceed strlen(value) if it held a NUL */
+	char  *key;		  /* owned */
+	char  *value;	  /* owned; "" for a key without '=' */
+	size_t value_len; /* may exceed strlen(value) if it held a NUL */
 } QueryParam;
 
 typedef struct QueryParams
 {
-	int			n;
-	bool		too_many;
-	QueryParam	items[QUERY_MAX_PARAMS];
+	int		   n;
+	bool	   too_many;
+	QueryParam items[QUERY_MAX_PARAMS];
 } QueryParams;
 
 /* Adds one decoded key/value; keeps the first QUERY_MAX_PARAMS */
@@ -52,7 +52,6 @@ extern bool Utf8IsValid(const char *text, size_t len);
  * validation_failed naming each field.  Returns false when err was set.
  */
 extern bool ParamsBind(const Route *route, const RouteMatch *match, const QueryParams *query,
-					   const char *body, const char *session, const char **values,
-					   ApiError *err);
+					   const char *body, const char *session, const char **values, ApiError *err);
 
-#endif							/* PROXY_PARAMS_H */
+#endif /* PROXY_PARAMS_H */

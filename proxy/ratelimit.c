@@ -17,7 +17,7 @@ RateLimiter *
 RateLimiterCreate(int per_minute, size_t max_keys)
 {
 	RateLimiter *l = calloc(1, sizeof(RateLimiter));
-	size_t		n = 16;
+	size_t		 n = 16;
 
 	while (n < max_keys)
 		n *= 2;
@@ -44,7 +44,7 @@ RateLimiterDestroy(RateLimiter *l)
 static uint64_t
 Hash(const char *key)
 {
-	uint64_t	h = 1469598103934665603ULL;
+	uint64_t h = 1469598103934665603ULL;
 
 	for (const unsigned char *p = (const unsigned char *) key; *p; p++)
 		h = (h ^ *p) * 1099511628211ULL;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <strings.h>
 
 #include <openssl/rand.h>
@@ -36,17 +37,43 @@ static const char *const cache_headers[] = {
 static bool
 RequestIdIsSane(const char *id)
 {
-	size_t		len = id ? strlen(id) : 0;
+	size_t len = id ? strlen(id) : 0;
 
 	if (len == 0 || len > 64)
 		return false;
 	for (const char *p = id; *p; p++)
 	{
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			  (*p >= '0' && *p <= '9') || strchr("-_.:", *p)))
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			  strchr("-_.:", *p)))
 			return false;
 	}
 	return true;
+}
+
+/*
+ * Request ids must be unique, not secret: each thread draws them from its
+ * own xorshift128+ generator, seeded once from OpenSSL, which keeps
+ * RAND_bytes (and its lock) off the path of every request.
+ */
+static _Thread_local uint64_t id_state[2];
+
+static uint64_t
+NextRandom(void)
+{
+	uint64_t s1 = id_state[0];
+	uint64_t s0 = id_state[1];
+
+	if ((s0 | s1) == 0)
+	{
+		if (RAND_bytes((unsigned char *) id_state, sizeof(id_state)) != 1 || (id_state[0] | id_state[1]) == 0)
+			id_state[0] = (uint64_t) time(NULL) | 1;
+		s1 = id_state[0];
+		s0 = id_state[1];
+	}
+	id_state[0] = s0;
+	s1 ^= s1 << 23;
+	id_state[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
+	return id_state[1] + s0;
 }
 
 /* A random UUID (version 4) as the request id */
@@ -54,22 +81,20 @@ static void
 NewRequestId(char *out, size_t size)
 {
 	unsigned char b[16];
+	uint64_t	  r[2] = {NextRandom(), NextRandom()};
 
-	if (RAND_bytes(b, sizeof(b)) != 1)
-		memset(b, 0, sizeof(b));
+	memcpy(b, r, sizeof(b));
 	b[6] = (b[6] & 0x0f) | 0x40;
 	b[8] = (b[8] & 0x3f) | 0x80;
-	snprintf(out, size,
-			 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-			 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
-			 b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+	snprintf(out, size, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+			 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
 void *
 RequestUriLog(void *cls, const char *uri, struct MHD_Connection *connection)
 {
-	Server	   *server = cls;
-	Request    *req = calloc(1, sizeof(Request));
+	Server	*server = cls;
+	Request *req = calloc(1, sizeof(Request));
 
 	req->server = server;
 	req->connection = connection;
@@ -92,15 +117,15 @@ RequestFail(Request *req, int status, const char *code, const char *message)
 static void
 AddRateHeaders(Request *req, struct MHD_Response *resp)
 {
-	char		value[96];
-	int			limit = req->server->config.rate_limit_auth_per_minute;
+	char value[96];
+	int	 limit = req->server->config.rate_limit_auth_per_minute;
 
 	if (req->rate_remaining < 0)
 		return;
 	snprintf(value, sizeof(value), "%d;w=60", limit);
 	MHD_add_response_header(resp, "RateLimit-Policy", value);
-	snprintf(value, sizeof(value), "limit=%d, remaining=%d, reset=%d", limit,
-			 req->rate_remaining, req->retry_after);
+	snprintf(value, sizeof(value), "limit=%d, remaining=%d, reset=%d", limit, req->rate_remaining,
+			 req->retry_after);
 	MHD_add_response_header(resp, "RateLimit", value);
 }
 
@@ -129,9 +154,8 @@ Queue(Request *req, int status, struct MHD_Response *resp, CachePolicy cache)
 enum MHD_Result
 RespondJson(Request *req, int status, const char *body, size_t len)
 {
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(len, (void *) body, MHD_RESPMEM_MUST_COPY);
-	CachePolicy cache = CACHE_NO_STORE;
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *) body, MHD_RESPMEM_MUST_COPY);
+	CachePolicy			 cache = CACHE_NO_STORE;
 
 	if (status < 300 && req->route >= 0)
 		cache = req->server->routes[req->route].cache;
@@ -142,22 +166,21 @@ RespondJson(Request *req, int status, const char *body, size_t len)
 enum MHD_Result
 RespondError(Request *req)
 {
-	char	   *body = ErrorBody(&req->error, req->request_id);
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer_with_free_callback(strlen(body), body, free);
+	char				*body = ErrorBody(&req->error, req->request_id);
+	struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(strlen(body), body, free);
 
 	if (req->error.status == 405 && req->match.allow[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, req->match.allow);
 	if (req->error.retry_after > 0)
 	{
-		char		seconds[16];
+		char seconds[16];
 
 		snprintf(seconds, sizeof(seconds), "%d", req->error.retry_after);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
 	}
 	if (req->error.status == 401)
 	{
-		char		challenge[96];
+		char challenge[96];
 
 		snprintf(challenge, sizeof(challenge), "Bearer realm=\"multistore\"%s%s%s",
 				 strcmp(req->error.code, "unauthorized") == 0 ? "" : ", error=\"",
@@ -170,8 +193,8 @@ RespondError(Request *req)
 }
 
 static enum MHD_Result
-CollectQuery(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
-			 const char *value, size_t value_size)
+CollectQuery(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size, const char *value,
+			 size_t value_size)
 {
 	(void) kind;
 	(void) key_size;
@@ -234,14 +257,13 @@ MonotonicSeconds(void)
 static void
 CheckRateLimit(Request *req, const Route *route)
 {
-	int			retry_after,
-				remaining;
+	int retry_after, remaining;
 
 	req->rate_remaining = -1;
 	if (route->rate != RATE_AUTH)
 		return;
-	if (!RateLimitTake(req->server->auth_limiter, req->remote_addr, MonotonicSeconds(),
-					   &retry_after, &remaining))
+	if (!RateLimitTake(req->server->auth_limiter, req->remote_addr, MonotonicSeconds(), &retry_after,
+					   &remaining))
 	{
 		RequestFail(req, 429, "rate_limited", "too many attempts from this address; retry later");
 		req->error.retry_after = retry_after;
@@ -259,10 +281,10 @@ CheckRateLimit(Request *req, const Route *route)
 static void
 CheckToken(Request *req, const Route *route)
 {
-	const char *header = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND,
-													 MHD_HTTP_HEADER_AUTHORIZATION);
-	JwtClaims	claims;
-	const char *why = NULL;
+	const char *header =
+		MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	JwtClaims		claims;
+	const char	   *why = NULL;
 	struct timespec now;
 
 	if (header == NULL)
@@ -287,8 +309,8 @@ CheckToken(Request *req, const Route *route)
 		case JWT_INVALID:
 			RequestFail(req, 401, "invalid_token", "the access token is not valid");
 			if (LogEnabled(LOG_DEBUG))
-				LogWrite(LOG_DEBUG, "token refused", json_pack("{s:s,s:s}", "requestId", req->request_id,
-															   "reason", why ? why : ""));
+				LogWrite(LOG_DEBUG, "token refused",
+						 json_pack("{s:s,s:s}", "requestId", req->request_id, "reason", why ? why : ""));
 			return;
 	}
 	snprintf(req->session_id, sizeof(req->session_id), "%s", claims.sid);
@@ -308,15 +330,14 @@ CheckToken(Request *req, const Route *route)
 static void
 Begin(Request *req, const char *url, const char *method)
 {
-	Server	   *server = req->server;
+	Server				  *server = req->server;
 	struct MHD_Connection *c = req->connection;
-	const char *client_id = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id");
-	const union MHD_ConnectionInfo *info =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const Route *route;
-	size_t		declared = 0;
-	bool		has_body = HasBody(c, &declared);
-	const char *nul = strcasestr(req->uri, "%00");
+	const char			  *client_id = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id");
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const Route					   *route;
+	size_t							declared = 0;
+	bool							has_body = HasBody(c, &declared);
+	const char					   *nul = strcasestr(req->uri, "%00");
 
 	req->began = true;
 	snprintf(req->method, sizeof(req->method), "%s", method);
@@ -325,11 +346,11 @@ Begin(Request *req, const char *url, const char *method)
 	else
 		NewRequestId(req->request_id, sizeof(req->request_id));
 	if (info && info->client_addr && info->client_addr->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *) info->client_addr)->sin_addr,
-				  req->remote_addr, sizeof(req->remote_addr));
+		inet_ntop(AF_INET, &((const struct sockaddr_in *) info->client_addr)->sin_addr, req->remote_addr,
+				  sizeof(req->remote_addr));
 	else if (info && info->client_addr && info->client_addr->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) info->client_addr)->sin6_addr,
-				  req->remote_addr, sizeof(req->remote_addr));
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) info->client_addr)->sin6_addr, req->remote_addr,
+				  sizeof(req->remote_addr));
 
 	req->body_limit = server->config.max_body_bytes;
 
@@ -363,10 +384,9 @@ Begin(Request *req, const char *url, const char *method)
 		if (!req->failed && declared > req->body_limit)
 			RequestFail(req, 413, "payload_too_large", "the request body is too large");
 		else if (!req->failed && has_body && RouteTakesBody(route) &&
-				 !IsJsonContentType(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-																MHD_HTTP_HEADER_CONTENT_TYPE)))
-			RequestFail(req, 415, "unsupported_media_type",
-						"the request body must be application/json");
+				 !IsJsonContentType(
+					 MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
+			RequestFail(req, 415, "unsupported_media_type", "the request body must be application/json");
 	}
 
 	if (!req->failed)
@@ -397,7 +417,7 @@ TakeBody(Request *req, const char *data, size_t size)
 	}
 	if (req->body_len + size + 1 > req->body_cap)
 	{
-		size_t		cap = req->body_cap ? req->body_cap * 2 : 4096;
+		size_t cap = req->body_cap ? req->body_cap * 2 : 4096;
 
 		while (cap < req->body_len + size + 1)
 			cap *= 2;
@@ -415,7 +435,7 @@ static bool
 CheckJsonBody(Request *req)
 {
 	json_error_t error;
-	json_t	   *doc;
+	json_t		*doc;
 
 	if (req->body_len == 0)
 	{
@@ -425,10 +445,10 @@ CheckJsonBody(Request *req)
 	doc = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &error);
 	if (doc == NULL)
 	{
-		char		msg[256];
+		char msg[256];
 
-		snprintf(msg, sizeof(msg), "the request body is not valid JSON: %s at line %d column %d",
-				 error.text, error.line, error.column);
+		snprintf(msg, sizeof(msg), "the request body is not valid JSON: %s at line %d column %d", error.text,
+				 error.line, error.column);
 		RequestFail(req, 400, "invalid_json", msg);
 		return false;
 	}
@@ -444,11 +464,9 @@ FailFromResult(Request *req, const DbResult *r)
 
 	if (state)
 		snprintf(req->sqlstate, sizeof(req->sqlstate), "%s", state);
-	ErrorFromDatabase(&req->error,
-					  state,
-					  r->result ? PQresultErrorField(r->result, PG_DIAG_MESSAGE_PRIMARY) : NULL,
-					  r->result ? PQresultErrorField(r->result, PG_DIAG_MESSAGE_DETAIL) : NULL,
-					  req->has_token);
+	ErrorFromDatabase(
+		&req->error, state, r->result ? PQresultErrorField(r->result, PG_DIAG_MESSAGE_PRIMARY) : NULL,
+		r->result ? PQresultErrorField(r->result, PG_DIAG_MESSAGE_DETAIL) : NULL, req->has_token);
 	req->failed = true;
 	if (req->error.status >= 500)
 	{
@@ -456,16 +474,15 @@ FailFromResult(Request *req, const DbResult *r)
 
 		/* what went wrong goes to the log, never to the client */
 		LogWrite(LOG_ERROR, "database call failed",
-				 json_pack("{s:s,s:s?,s:s?}", "requestId", req->request_id,
-						   "sqlstate", state, "error", msg));
+				 json_pack("{s:s,s:s?,s:s?}", "requestId", req->request_id, "sqlstate", state, "error", msg));
 	}
 }
 
 void
 RequestRunSql(Request *req, const char *const *values, DbResult *result)
 {
-	Server	   *server = req->server;
-	DbConn	   *conn = DbAcquire(server->pool, POOL_WAIT_MS);
+	Server *server = req->server;
+	DbConn *conn = DbAcquire(server->pool, POOL_WAIT_MS);
 
 	if (conn == NULL)
 	{
@@ -505,16 +522,16 @@ RespondDbFailure(Request *req, const DbResult *result)
 static enum MHD_Result
 Dispatch(Request *req)
 {
-	Server	   *server = req->server;
-	const Route *route = &server->routes[req->route];
-	const char *values[ROUTE_MAX_ARGS];
-	DbResult	result;
+	Server		   *server = req->server;
+	const Route	   *route = &server->routes[req->route];
+	const char	   *values[ROUTE_MAX_ARGS];
+	DbResult		result;
 	enum MHD_Result ret;
 
 	if (RouteTakesBody(route) && !CheckJsonBody(req))
 		return RespondError(req);
-	if (!ParamsBind(route, &req->match, &req->query, req->body,
-					req->session_id[0] ? req->session_id : NULL, values, &req->error))
+	if (!ParamsBind(route, &req->match, &req->query, req->body, req->session_id[0] ? req->session_id : NULL,
+					values, &req->error))
 	{
 		req->failed = true;
 		return RespondError(req);
@@ -535,11 +552,10 @@ Dispatch(Request *req)
 }
 
 enum MHD_Result
-RequestAccess(void *cls, struct MHD_Connection *connection, const char *url,
-			  const char *method, const char *version, const char *upload_data,
-			  size_t *upload_data_size, void **con_cls)
+RequestAccess(void *cls, struct MHD_Connection *connection, const char *url, const char *method,
+			  const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
-	Request    *req = *con_cls;
+	Request *req = *con_cls;
 
 	(void) cls;
 	(void) connection;
@@ -557,7 +573,7 @@ RequestAccess(void *cls, struct MHD_Connection *connection, const char *url,
 
 	if (*upload_data_size > 0)
 	{
-		bool		keep_going = TakeBody(req, upload_data, *upload_data_size);
+		bool keep_going = TakeBody(req, upload_data, *upload_data_size);
 
 		*upload_data_size = 0;
 		return keep_going ? MHD_YES : MHD_NO;
@@ -572,35 +588,32 @@ void
 RequestCompleted(void *cls, struct MHD_Connection *connection, void **con_cls,
 				 enum MHD_RequestTerminationCode toe)
 {
-	Server	   *server = cls;
-	Request    *req = *con_cls;
+	Server		   *server = cls;
+	Request		   *req = *con_cls;
 	struct timespec now;
-	double		ms;
-	char		path[512];
+	double			ms;
+	char			path[512];
 
 	(void) connection;
 	if (req == NULL)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (double) (now.tv_sec - req->started_at.tv_sec) * 1000.0 +
-		(double) (now.tv_nsec - req->started_at.tv_nsec) / 1e6;
+		 (double) (now.tv_nsec - req->started_at.tv_nsec) / 1e6;
 
 	if (req->began && LogEnabled(LOG_INFO))
 	{
 		/* the path without the query, which may carry tickets */
 		snprintf(path, sizeof(path), "%.*s", (int) strcspn(req->uri, "?"), req->uri);
 		LogWrite(LOG_INFO, "request",
-				 json_pack("{s:s,s:s,s:s,s:s?,s:i,s:f,s:s,s:s?,s:s?,s:b}",
-						   "requestId", req->request_id,
-						   "method", req->method,
-						   "path", Utf8IsValid(path, strlen(path)) ? path : "(invalid utf-8)",
-						   "route", req->route >= 0 ? server->routes[req->route].pattern : NULL,
-						   "status", req->status,
-						   "durationMs", ms,
-						   "remoteAddr", req->remote_addr,
-						   "userId", req->user_id[0] ? req->user_id : NULL,
-						   "sqlstate", req->sqlstate[0] ? req->sqlstate : NULL,
-						   "completed", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK));
+				 json_pack("{s:s,s:s,s:s,s:s?,s:i,s:f,s:s,s:s?,s:s?,s:b}", "requestId", req->request_id,
+						   "method", req->method, "path",
+						   Utf8IsValid(path, strlen(path)) ? path : "(invalid utf-8)", "route",
+						   req->route >= 0 ? server->routes[req->route].pattern : NULL, "status", req->status,
+						   "durationMs", ms, "remoteAddr", req->remote_addr, "userId",
+						   req->user_id[0] ? req->user_id : NULL, "sqlstate",
+						   req->sqlstate[0] ? req->sqlstate : NULL, "completed",
+						   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK));
 	}
 
 	ErrorClear(&req->error);

@@ -21,46 +21,45 @@
 
 typedef struct Request
 {
-	Server	   *server;
+	Server				  *server;
 	struct MHD_Connection *connection;
-	char	   *uri;			/* raw request target, owned */
-	char		method[16];
-	char		request_id[72];
-	char		remote_addr[64];
-	struct timespec started_at;
-	bool		began;			/* headers were looked at */
-	int			route;			/* index in the table, -1 when none */
-	RouteMatch	match;
-	QueryParams query;
+	char				  *uri; /* raw request target, owned */
+	char				   method[16];
+	char				   request_id[72];
+	char				   remote_addr[64];
+	struct timespec		   started_at;
+	bool				   began; /* headers were looked at */
+	int					   route; /* index in the table, -1 when none */
+	RouteMatch			   match;
+	QueryParams			   query;
 	/* body */
-	char	   *body;			/* owned, NUL-terminated */
-	size_t		body_len;
-	size_t		body_cap;
-	size_t		body_limit;
-	size_t		body_seen;		/* bytes received, kept or not */
+	char  *body; /* owned, NUL-terminated */
+	size_t body_len;
+	size_t body_cap;
+	size_t body_limit;
+	size_t body_seen; /* bytes received, kept or not */
 	/* auth: the verified access token's claims */
-	bool		has_token;
-	char		session_id[64];
-	char		user_id[64];
-	char		role[32];
-	int			rate_remaining;	/* of the route's rate class, -1 when none */
-	int			retry_after;
+	bool has_token;
+	char session_id[64];
+	char user_id[64];
+	char role[32];
+	int	 rate_remaining; /* of the route's rate class, -1 when none */
+	int	 retry_after;
 	/* outcome */
-	bool		failed;			/* error holds the answer */
-	ApiError	error;
-	bool		answer_now;		/* refused with a body too big to drain */
-	int			status;			/* what was sent, for the log */
-	char		sqlstate[6];	/* of a failed call, for the log */
+	bool	 failed; /* error holds the answer */
+	ApiError error;
+	bool	 answer_now;  /* refused with a body too big to drain */
+	int		 status;	  /* what was sent, for the log */
+	char	 sqlstate[6]; /* of a failed call, for the log */
 } Request;
 
 /* libmicrohttpd callbacks; cls is the Server */
-extern void *RequestUriLog(void *cls, const char *uri, struct MHD_Connection *connection);
-extern enum MHD_Result RequestAccess(void *cls, struct MHD_Connection *connection,
-									 const char *url, const char *method,
-									 const char *version, const char *upload_data,
+extern void			  *RequestUriLog(void *cls, const char *uri, struct MHD_Connection *connection);
+extern enum MHD_Result RequestAccess(void *cls, struct MHD_Connection *connection, const char *url,
+									 const char *method, const char *version, const char *upload_data,
 									 size_t *upload_data_size, void **con_cls);
-extern void RequestCompleted(void *cls, struct MHD_Connection *connection, void **con_cls,
-							 enum MHD_RequestTerminationCode toe);
+extern void			   RequestCompleted(void *cls, struct MHD_Connection *connection, void **con_cls,
+										enum MHD_RequestTerminationCode toe);
 
 /* Answers with a JSON body; copies body */
 extern enum MHD_Result RespondJson(Request *req, int status, const char *body, size_t len);
@@ -80,4 +79,4 @@ extern enum MHD_Result RespondDbFailure(Request *req, const DbResult *result);
 /* Sets req->error (and req->failed) */
 extern void RequestFail(Request *req, int status, const char *code, const char *message);
 
-#endif							/* PROXY_REQUEST_H */
+#endif /* PROXY_REQUEST_H */

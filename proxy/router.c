@@ -17,8 +17,8 @@
 static int
 Split(char *buf, char **segments, int max)
 {
-	int			n = 0;
-	char	   *p = buf + 1;
+	int	  n = 0;
+	char *p = buf + 1;
 
 	if (buf[0] != '/')
 		return -1;
@@ -26,7 +26,7 @@ Split(char *buf, char **segments, int max)
 		return 0;
 	for (;;)
 	{
-		char	   *slash = strchr(p, '/');
+		char *slash = strchr(p, '/');
 
 		if (slash)
 			*slash = '\0';
@@ -48,9 +48,9 @@ IsParam(const char *segment)
 bool
 RouterPatternIsValid(const char *pattern)
 {
-	char		buf[PATH_MAX_BYTES];
-	char	   *segments[ROUTE_MAX_SEGMENTS];
-	int			n;
+	char  buf[PATH_MAX_BYTES];
+	char *segments[ROUTE_MAX_SEGMENTS];
+	int	  n;
 
 	if (pattern == NULL || strlen(pattern) >= sizeof(buf))
 		return false;
@@ -67,8 +67,8 @@ RouterPatternIsValid(const char *pattern)
 		if (!open && !close)
 			continue;
 		/* a parameter is a whole segment: {name} */
-		if (s[0] != '{' || s[len - 1] != '}' || len < 3 ||
-			strchr(s + 1, '{') != NULL || strchr(s, '}') != s + len - 1)
+		if (s[0] != '{' || s[len - 1] != '}' || len < 3 || strchr(s + 1, '{') != NULL ||
+			strchr(s, '}') != s + len - 1)
 			return false;
 	}
 	return true;
@@ -82,9 +82,9 @@ RouterPatternIsValid(const char *pattern)
 static int
 MatchPattern(const char *pattern, char **segments, int n, RouteMatch *match)
 {
-	char		buf[PATH_MAX_BYTES];
-	char	   *pattern_segments[ROUTE_MAX_SEGMENTS];
-	int			score = 0;
+	char  buf[PATH_MAX_BYTES];
+	char *pattern_segments[ROUTE_MAX_SEGMENTS];
+	int	  score = 0;
 
 	strcpy(buf, pattern);
 	if (Split(buf, pattern_segments, ROUTE_MAX_SEGMENTS) != n)
@@ -102,8 +102,8 @@ MatchPattern(const char *pattern, char **segments, int n, RouteMatch *match)
 		match->nparams = 0;
 		for (int i = 0; i < n; i++)
 		{
-			PathParam  *param;
-			size_t		len;
+			PathParam *param;
+			size_t	   len;
 
 			if (!IsParam(pattern_segments[i]))
 				continue;
@@ -124,17 +124,17 @@ static bool
 MethodMatches(const char *route_method, const char *method)
 {
 	return strcmp(route_method, method) == 0 ||
-		(strcmp(method, "HEAD") == 0 && strcmp(route_method, "GET") == 0);
+		   (strcmp(method, "HEAD") == 0 && strcmp(route_method, "GET") == 0);
 }
 
 static void
 AddAllowed(char *allow, size_t size, const char *method)
 {
-	size_t		mlen = strlen(method);
+	size_t mlen = strlen(method);
 
 	for (const char *p = allow; *p;)
 	{
-		size_t		len = strcspn(p, ",");
+		size_t len = strcspn(p, ",");
 
 		if (len == mlen && strncmp(p, method, mlen) == 0)
 			return;
@@ -148,14 +148,13 @@ AddAllowed(char *allow, size_t size, const char *method)
 }
 
 MatchResult
-RouterMatch(const Route *table, size_t n, const char *method, const char *path,
-			RouteMatch *match)
+RouterMatch(const Route *table, size_t n, const char *method, const char *path, RouteMatch *match)
 {
-	char		buf[PATH_MAX_BYTES];
-	char	   *segments[ROUTE_MAX_SEGMENTS];
-	int			nsegments;
-	int			best_score = -1;
-	bool		path_known = false;
+	char  buf[PATH_MAX_BYTES];
+	char *segments[ROUTE_MAX_SEGMENTS];
+	int	  nsegments;
+	int	  best_score = -1;
+	bool  path_known = false;
 
 	memset(match, 0, sizeof(*match));
 	match->route = -1;
@@ -167,7 +166,7 @@ RouterMatch(const Route *table, size_t n, const char *method, const char *path,
 
 	for (size_t i = 0; i < n; i++)
 	{
-		int			score = MatchPattern(table[i].pattern, segments, nsegments, NULL);
+		int score = MatchPattern(table[i].pattern, segments, nsegments, NULL);
 
 		if (score < 0)
 			continue;
@@ -200,12 +199,11 @@ RouterMatch(const Route *table, size_t n, const char *method, const char *path,
 const char *
 RouterParam(const RouteMatch *match, const char *name)
 {
-	size_t		len = strlen(name);
+	size_t len = strlen(name);
 
 	for (int i = 0; i < match->nparams; i++)
 	{
-		if (strncmp(match->params[i].name, name, len) == 0 &&
-			match->params[i].name[len] == '}')
+		if (strncmp(match->params[i].name, name, len) == 0 && match->params[i].name[len] == '}')
 			return match->params[i].value;
 	}
 	return NULL;

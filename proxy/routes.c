@@ -12,6 +12,7 @@
 #include "router.h"
 #include "routes.h"
 
+/* clang-format off */
 #define REQUIRED true
 #define OPTIONAL false
 
@@ -22,37 +23,35 @@
 #define SESSION								{ARG_SESSION, "session", "session_id", TYPE_UUID, REQUIRED}
 
 const Route routes[] = {
-	/* method, pattern, SQL function, access, status, cache, rate class, body limit, handler, {arguments} */
-	{"GET", "/health", "multistore.health", ACCESS_PUBLIC, 200, CACHE_NO_STORE, RATE_NONE, 0, HandleHealth, {{0}}},
+	/* method  pattern                               SQL function                    access          status cache               rate       body   handler */
+	{"GET",    "/health",                            "multistore.health",            ACCESS_PUBLIC,  200, CACHE_NO_STORE,     RATE_NONE, 0,     HandleHealth, {{0}}},
 
 	/* accounts */
-	{"POST", "/api/auth/register", "multistore.account_register", ACCESS_PUBLIC, 201, CACHE_NO_STORE, RATE_AUTH, 16384,
-	HandleSessionTokens, {BODY("registration")}},
-	{"POST", "/api/auth/login", "multistore.session_login", ACCESS_PUBLIC, 200, CACHE_NO_STORE, RATE_AUTH, 16384,
-	HandleSessionTokens, {BODY("credentials")}},
-	{"POST", "/api/auth/refresh-token", "multistore.session_refresh", ACCESS_PUBLIC, 200, CACHE_NO_STORE, RATE_NONE, 4096,
-	HandleSessionTokens, {BODY("body")}},
-	{"POST", "/api/auth/logout", "multistore.session_logout", ACCESS_USER, 204, CACHE_NO_STORE, RATE_NONE, 0, NULL,
-	{SESSION}},
-	{"GET", "/api/auth/me", "multistore.user_me", ACCESS_USER, 200, CACHE_NO_STORE, RATE_NONE, 0, NULL,
-	{SESSION}},
+	{"POST",   "/api/auth/register",                 "multistore.account_register",  ACCESS_PUBLIC,  201, CACHE_NO_STORE,     RATE_AUTH, 16384, HandleSessionTokens,
+		{BODY("registration")}},
+	{"POST",   "/api/auth/login",                    "multistore.session_login",     ACCESS_PUBLIC,  200, CACHE_NO_STORE,     RATE_AUTH, 16384, HandleSessionTokens,
+		{BODY("credentials")}},
+	{"POST",   "/api/auth/refresh-token",            "multistore.session_refresh",   ACCESS_PUBLIC,  200, CACHE_NO_STORE,     RATE_NONE, 4096,  HandleSessionTokens,
+		{BODY("body")}},
+	{"POST",   "/api/auth/logout",                   "multistore.session_logout",    ACCESS_USER,    204, CACHE_NO_STORE,     RATE_NONE, 0,     NULL,
+		{SESSION}},
+	{"GET",    "/api/auth/me",                       "multistore.user_me",           ACCESS_USER,    200, CACHE_NO_STORE,     RATE_NONE, 0,     NULL,
+		{SESSION}},
 
 	/* stores */
-	{"GET", "/api/stores/nearby", "multistore.stores_nearby", ACCESS_PUBLIC, 200, CACHE_PUBLIC_SHORT, RATE_NONE, 0, NULL,
-	{QUERY("latitude", "latitude", TYPE_NUMBER, REQUIRED),
-	 QUERY("longitude", "longitude", TYPE_NUMBER, REQUIRED),
-	 QUERY("radius", "radius_km", TYPE_NUMBER, OPTIONAL),
-	QUERY("limit", "max_results", TYPE_INTEGER, OPTIONAL)}},
-	{"GET", "/api/stores/{storeId}", "multistore.store_get", ACCESS_PUBLIC, 200, CACHE_PUBLIC_SHORT, RATE_NONE, 0, NULL,
-	{PATH("storeId", "store_id", TYPE_ID)}},
-	{"GET", "/api/stores/{storeId}/availability", "multistore.store_availability", ACCESS_PUBLIC, 200, CACHE_PUBLIC_SHORT, RATE_NONE, 0, NULL,
-	{PATH("storeId", "store_id", TYPE_ID),
-	QUERY("productIds", "product_ids", TYPE_LIST, OPTIONAL)}},
-	{"POST", "/api/stores", "multistore.store_create", ACCESS_ADMIN, 201, CACHE_NO_STORE, RATE_NONE, 0, NULL,
-	{SESSION, BODY("store")}},
-	{"PUT", "/api/stores/{storeId}", "multistore.store_update", ACCESS_ADMIN, 200, CACHE_NO_STORE, RATE_NONE, 0, NULL,
-	{SESSION, PATH("storeId", "store_id", TYPE_ID), BODY("store")}},
+	{"GET",    "/api/stores/nearby",                 "multistore.stores_nearby",     ACCESS_PUBLIC,  200, CACHE_PUBLIC_SHORT, RATE_NONE, 0,     NULL,
+		{QUERY("latitude", "latitude", TYPE_NUMBER, REQUIRED), QUERY("longitude", "longitude", TYPE_NUMBER, REQUIRED),
+		 QUERY("radius", "radius_km", TYPE_NUMBER, OPTIONAL), QUERY("limit", "max_results", TYPE_INTEGER, OPTIONAL)}},
+	{"GET",    "/api/stores/{storeId}",              "multistore.store_get",         ACCESS_PUBLIC,  200, CACHE_PUBLIC_SHORT, RATE_NONE, 0,     NULL,
+		{PATH("storeId", "store_id", TYPE_ID)}},
+	{"GET",    "/api/stores/{storeId}/availability", "multistore.store_availability", ACCESS_PUBLIC, 200, CACHE_PUBLIC_SHORT, RATE_NONE, 0,     NULL,
+		{PATH("storeId", "store_id", TYPE_ID), QUERY("productIds", "product_ids", TYPE_LIST, OPTIONAL)}},
+	{"POST",   "/api/stores",                        "multistore.store_create",      ACCESS_ADMIN,   201, CACHE_NO_STORE,     RATE_NONE, 0,     NULL,
+		{SESSION, BODY("store")}},
+	{"PUT",    "/api/stores/{storeId}",              "multistore.store_update",      ACCESS_ADMIN,   200, CACHE_NO_STORE,     RATE_NONE, 0,     NULL,
+		{SESSION, PATH("storeId", "store_id", TYPE_ID), BODY("store")}},
 };
+/* clang-format on */
 
 const size_t route_count = sizeof(routes) / sizeof(routes[0]);
 
@@ -60,7 +59,7 @@ const size_t route_count = sizeof(routes) / sizeof(routes[0]);
 static bool
 IsSqlName(const char *s, bool qualified)
 {
-	int			dots = 0;
+	int dots = 0;
 
 	if (s == NULL || !((*s >= 'a' && *s <= 'z') || *s == '_'))
 		return false;
@@ -78,7 +77,7 @@ IsSqlName(const char *s, bool qualified)
 static void
 Shape(const char *pattern, char *out, size_t size)
 {
-	size_t		o = 0;
+	size_t o = 0;
 
 	for (const char *p = pattern; *p && o + 3 < size; p++)
 	{
@@ -98,7 +97,7 @@ Shape(const char *pattern, char *out, size_t size)
 static bool
 PatternHasParam(const char *pattern, const char *name)
 {
-	char		needle[80];
+	char needle[80];
 
 	snprintf(needle, sizeof(needle), "{%s}", name);
 	return strstr(pattern, needle) != NULL;
@@ -107,7 +106,7 @@ PatternHasParam(const char *pattern, const char *name)
 static size_t
 PatternParamCount(const char *pattern)
 {
-	size_t		n = 0;
+	size_t n = 0;
 
 	for (const char *p = pattern; *p; p++)
 		n += *p == '{';
@@ -122,11 +121,11 @@ RoutesCompile(const Route *table, size_t n, char *err, size_t errlen)
 	for (size_t i = 0; i < n; i++)
 	{
 		const Route *r = &table[i];
-		char		shape[256];
-		char		sql[1024];
-		size_t		len;
-		size_t		path_args = 0;
-		int			k = 0;
+		char		 shape[256];
+		char		 sql[1024];
+		size_t		 len;
+		size_t		 path_args = 0;
+		int			 k = 0;
 
 		if (!RouterPatternIsValid(r->pattern))
 		{
@@ -136,13 +135,13 @@ RoutesCompile(const Route *table, size_t n, char *err, size_t errlen)
 		Shape(r->pattern, shape, sizeof(shape));
 		for (size_t j = 0; j < i; j++)
 		{
-			char		other[256];
+			char other[256];
 
 			Shape(table[j].pattern, other, sizeof(other));
 			if (strcmp(table[j].method, r->method) == 0 && strcmp(other, shape) == 0)
 			{
-				snprintf(err, errlen, "route table: %s %s duplicates %s %s",
-						 r->method, r->pattern, table[j].method, table[j].pattern);
+				snprintf(err, errlen, "route table: %s %s duplicates %s %s", r->method, r->pattern,
+						 table[j].method, table[j].pattern);
 				goto fail;
 			}
 		}
@@ -150,8 +149,8 @@ RoutesCompile(const Route *table, size_t n, char *err, size_t errlen)
 		{
 			if (r->handler == NULL)
 			{
-				snprintf(err, errlen, "route table: %s %s has neither function nor handler",
-						 r->method, r->pattern);
+				snprintf(err, errlen, "route table: %s %s has neither function nor handler", r->method,
+						 r->pattern);
 				goto fail;
 			}
 			continue;
@@ -167,8 +166,8 @@ RoutesCompile(const Route *table, size_t n, char *err, size_t errlen)
 		{
 			if (!IsSqlName(a->sql_name, false))
 			{
-				snprintf(err, errlen, "route table: %s %s: bad argument name \"%s\"",
-						 r->method, r->pattern, a->sql_name ? a->sql_name : "(null)");
+				snprintf(err, errlen, "route table: %s %s: bad argument name \"%s\"", r->method, r->pattern,
+						 a->sql_name ? a->sql_name : "(null)");
 				goto fail;
 			}
 			if (a->source == ARG_PATH)
@@ -176,20 +175,20 @@ RoutesCompile(const Route *table, size_t n, char *err, size_t errlen)
 				path_args++;
 				if (!PatternHasParam(r->pattern, a->name))
 				{
-					snprintf(err, errlen, "route table: %s %s has no {%s}",
-							 r->method, r->pattern, a->name);
+					snprintf(err, errlen, "route table: %s %s has no {%s}", r->method, r->pattern, a->name);
 					goto fail;
 				}
 			}
 			k++;
-			len += (size_t) snprintf(sql + len, sizeof(sql) - len,
-									 a->type == TYPE_LIST ? "%s%s => string_to_array($%d, ',')" : "%s%s => $%d",
-									 k > 1 ? ", " : "", a->sql_name, k);
+			len +=
+				(size_t) snprintf(sql + len, sizeof(sql) - len,
+								  a->type == TYPE_LIST ? "%s%s => string_to_array($%d, ',')" : "%s%s => $%d",
+								  k > 1 ? ", " : "", a->sql_name, k);
 		}
 		if (path_args != PatternParamCount(r->pattern))
 		{
-			snprintf(err, errlen, "route table: %s %s binds %zu of its path parameters",
-					 r->method, r->pattern, path_args);
+			snprintf(err, errlen, "route table: %s %s binds %zu of its path parameters", r->method,
+					 r->pattern, path_args);
 			goto fail;
 		}
 		snprintf(sql + len, sizeof(sql) - len, ")");

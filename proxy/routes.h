@@ -15,56 +15,56 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define ROUTE_MAX_ARGS 8
+#define ROUTE_MAX_ARGS	   8
 #define ROUTE_MAX_SEGMENTS 8
 
 typedef enum Access
 {
-	ACCESS_PUBLIC,				/* anyone */
-	ACCESS_USER,				/* any valid access token */
-	ACCESS_ADMIN,				/* token with role admin (the SQL call checks again) */
-	ACCESS_MANAGER				/* token with role store_manager or admin */
+	ACCESS_PUBLIC, /* anyone */
+	ACCESS_USER,   /* any valid access token */
+	ACCESS_ADMIN,  /* token with role admin (the SQL call checks again) */
+	ACCESS_MANAGER /* token with role store_manager or admin */
 } Access;
 
 typedef enum ArgSource
 {
-	ARG_NONE = 0,				/* end of the list */
-	ARG_PATH,					/* a {param} of the pattern */
-	ARG_QUERY,					/* a query-string parameter */
-	ARG_BODY,					/* the whole JSON body */
-	ARG_SESSION					/* the caller's session id (token "sid") */
+	ARG_NONE = 0, /* end of the list */
+	ARG_PATH,	  /* a {param} of the pattern */
+	ARG_QUERY,	  /* a query-string parameter */
+	ARG_BODY,	  /* the whole JSON body */
+	ARG_SESSION	  /* the caller's session id (token "sid") */
 } ArgSource;
 
 typedef enum ArgType
 {
-	TYPE_TEXT,					/* any text up to 1024 bytes */
-	TYPE_ID,					/* store/product id: [A-Za-z0-9_.:-]{1,64} */
+	TYPE_TEXT, /* any text up to 1024 bytes */
+	TYPE_ID,   /* store/product id: [A-Za-z0-9_.:-]{1,64} */
 	TYPE_UUID,
-	TYPE_NUMBER,				/* decimal number */
+	TYPE_NUMBER, /* decimal number */
 	TYPE_INTEGER,
-	TYPE_LIST,					/* comma-separated, passed as text[] */
+	TYPE_LIST, /* comma-separated, passed as text[] */
 	TYPE_JSON
 } ArgType;
 
 typedef struct RouteArg
 {
 	ArgSource	source;
-	const char *name;			/* path param or query param as the client writes it */
-	const char *sql_name;		/* the SQL function's argument */
+	const char *name;	  /* path param or query param as the client writes it */
+	const char *sql_name; /* the SQL function's argument */
 	ArgType		type;
 	bool		required;
 } RouteArg;
 
 typedef enum CachePolicy
 {
-	CACHE_NO_STORE,				/* private, no-store: user data and writes */
-	CACHE_PUBLIC_SHORT			/* public read: max-age=30, stale-while-revalidate=60 */
+	CACHE_NO_STORE,	   /* private, no-store: user data and writes */
+	CACHE_PUBLIC_SHORT /* public read: max-age=30, stale-while-revalidate=60 */
 } CachePolicy;
 
 typedef enum RateClass
 {
-	RATE_NONE,					/* no limit of its own */
-	RATE_AUTH					/* login and register: RATE_LIMIT_AUTH_PER_MINUTE per client IP */
+	RATE_NONE, /* no limit of its own */
+	RATE_AUTH  /* login and register: RATE_LIMIT_AUTH_PER_MINUTE per client IP */
 } RateClass;
 
 struct Request;
@@ -73,24 +73,24 @@ struct Request;
  * A handler answers the request itself, given the SQL parameters bound
  * from the request; returns an enum MHD_Result.
  */
-typedef int (*RouteHandler) (struct Request *req, const char *const *values);
+typedef int (*RouteHandler)(struct Request *req, const char *const *values);
 
 typedef struct Route
 {
-	const char *method;
-	const char *pattern;		/* "/api/stores/{storeId}" */
-	const char *function;		/* SQL function, or NULL when handler serves it */
-	Access		access;
-	int			status;			/* status of a successful answer */
-	CachePolicy cache;
-	RateClass	rate;
-	size_t		body_limit;		/* 0: MAX_BODY_BYTES */
-	RouteHandler handler;		/* the proxy's own routes (/health) */
-	RouteArg	args[ROUTE_MAX_ARGS];
+	const char	*method;
+	const char	*pattern;  /* "/api/stores/{storeId}" */
+	const char	*function; /* SQL function, or NULL when handler serves it */
+	Access		 access;
+	int			 status; /* status of a successful answer */
+	CachePolicy	 cache;
+	RateClass	 rate;
+	size_t		 body_limit; /* 0: MAX_BODY_BYTES */
+	RouteHandler handler;	 /* the proxy's own routes (/health) */
+	RouteArg	 args[ROUTE_MAX_ARGS];
 } Route;
 
 /* The table itself, in routes.c */
-extern const Route routes[];
+extern const Route	routes[];
 extern const size_t route_count;
 
 /*
@@ -99,9 +99,9 @@ extern const size_t route_count;
  */
 typedef struct CompiledRoute
 {
-	char	   *sql;			/* "SELECT f(a => $1, ...)"; NULL for handlers */
-	int			nparams;
-	char		statement[16];	/* prepared statement name */
+	char *sql; /* "SELECT f(a => $1, ...)"; NULL for handlers */
+	int	  nparams;
+	char  statement[16]; /* prepared statement name */
 } CompiledRoute;
 
 /*
@@ -110,6 +110,6 @@ typedef struct CompiledRoute
  * returns NULL and writes one line into err.
  */
 extern CompiledRoute *RoutesCompile(const Route *table, size_t n, char *err, size_t errlen);
-extern void RoutesFree(CompiledRoute *compiled, size_t n);
+extern void			  RoutesFree(CompiledRoute *compiled, size_t n);
 
-#endif							/* PROXY_ROUTES_H */
+#endif /* PROXY_ROUTES_H */

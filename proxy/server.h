@@ -19,15 +19,15 @@
 
 typedef struct Server
 {
-	Config		config;
-	const Route *routes;
-	size_t		nroutes;
-	CompiledRoute *compiled;
-	DbPool	   *pool;
-	JwtKey		jwt;			/* points into config */
-	RateLimiter *auth_limiter;	/* RATE_AUTH routes, per client IP */
+	Config			   config;
+	const Route		  *routes;
+	size_t			   nroutes;
+	CompiledRoute	  *compiled;
+	DbPool			  *pool;
+	JwtKey			   jwt;			 /* points into config */
+	RateLimiter		  *auth_limiter; /* RATE_AUTH routes, per client IP */
 	struct MHD_Daemon *daemon;
-	atomic_int	active_requests;	/* started and not yet completed */
+	atomic_int		   active_requests; /* started and not yet completed */
 } Server;
 
-#endif							/* PROXY_SERVER_H */
+#endif /* PROXY_SERVER_H */

@@ -13,10 +13,10 @@ SELECT matches(multistore_internal.stores_nearby_explain(39.0, -98.0, 50, 20),
                'Index Scan using stores_location_idx',
                'nearby is an index scan on stores_location_idx');
 SELECT doesnt_match(multistore_internal.stores_nearby_explain(39.0, -98.0, 100, 100),
-                    'Seq Scan|Bitmap|Sort\s+Sort Key: \(\(s\.location <->',
-                    'no sequential or bitmap scan and no sort of the circle, even at the largest radius and limit');
+                    'Seq Scan|Bitmap|Sort',
+                    'no sequential or bitmap scan and no sort, even at the largest radius and limit');
 SELECT matches(multistore_internal.stores_nearby_explain(39.0, -98.0, 100, 100),
-               'Limit\s+->\s+Index Scan using stores_location_idx on stores s\s+Order By: \(location <-> ',
+               'Limit\s+->\s+Index Scan using stores_location_idx on stores s\s+Index Cond: \(location && _st_expand.*\s+Order By: \(location <-> ',
                'the index returns the stores in distance order (KNN) straight into the limit');
 
 SELECT is(json_array_length(multistore.stores_nearby(39.0, -98.0, 50, 20)->'stores'), 20,

@@ -2,7 +2,7 @@
 -- ranges past midnight, dated exceptions, DST, other zones.
 \ir helpers.psql
 BEGIN;
-SELECT plan(17);
+SELECT plan(20);
 
 -- New York: weekdays 09-17, Saturday 22:00 to 02:00, Sunday closed;
 -- Christmas Eve 10-12 only, Christmas Day closed.
@@ -40,6 +40,19 @@ SELECT is(pg_temp.open_at('t_dst', '2027-03-14 06:30Z'), true, '01:30 EST on the
 SELECT is(pg_temp.open_at('t_dst', '2027-03-14 07:30Z'), true, '03:30 EDT on the DST day');
 -- a half-hour zone
 SELECT is(pg_temp.open_at('t_kolkata', '2026-11-23 03:30Z'), true, 'Kolkata (UTC+05:30) opens at 09:00 local');
+
+-- the session's DateStyle never changes the date keys of exceptions
+SET LOCAL DateStyle = 'SQL, DMY';
+SELECT is(pg_temp.open_at('t_ny', '2026-12-24 18:00Z'), false, 'exceptions apply whatever the DateStyle');
+SELECT ok((multistore.store_get('t_ny')->'store'->'hoursExceptions')::jsonb ? '2026-12-25', 'and are shown as YYYY-MM-DD');
+RESET DateStyle;
+
+-- the nearby list reads only two days of hours; it must agree with the full reading
+SELECT is((SELECT count(*)::int FROM multistore.stores s,
+                  json_array_elements(multistore.stores_nearby(ST_Y(s.location::geometry), ST_X(s.location::geometry), 0.001, 1)->'stores') n
+            WHERE s.id LIKE 'store\_%'
+              AND (n->>'isOpen')::boolean IS DISTINCT FROM (multistore.store_availability(s.id)->>'isOpen')::boolean),
+          0, 'isOpen in nearby agrees with availability for every sample store');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static int	tap_count = 0;
-static int	tap_failures = 0;
+static int tap_count = 0;
+static int tap_failures = 0;
 
 static void
 tap_result(int pass, const char *file, int line, const char *fmt, va_list args)
@@ -26,9 +26,9 @@ tap_result(int pass, const char *file, int line, const char *fmt, va_list args)
 }
 
 static void __attribute__((format(printf, 4, 5)))
-tap_ok(int pass, const char *file, int line, const char *fmt,...)
+tap_ok(int pass, const char *file, int line, const char *fmt, ...)
 {
-	va_list		args;
+	va_list args;
 
 	va_start(args, fmt);
 	tap_result(pass, file, line, fmt, args);
@@ -37,18 +37,24 @@ tap_ok(int pass, const char *file, int line, const char *fmt,...)
 
 #define ok(cond, ...) tap_ok((cond) ? 1 : 0, __FILE__, __LINE__, __VA_ARGS__)
 
-#define is_int(got, want, ...) do { \
-	long long g_ = (long long) (got), w_ = (long long) (want); \
-	tap_ok(g_ == w_, __FILE__, __LINE__, __VA_ARGS__); \
-	if (g_ != w_) printf("#        got: %lld\n#   expected: %lld\n", g_, w_); \
-} while (0)
+#define is_int(got, want, ...)                                                                               \
+	do                                                                                                       \
+	{                                                                                                        \
+		long long g_ = (long long) (got), w_ = (long long) (want);                                           \
+		tap_ok(g_ == w_, __FILE__, __LINE__, __VA_ARGS__);                                                   \
+		if (g_ != w_)                                                                                        \
+			printf("#        got: %lld\n#   expected: %lld\n", g_, w_);                                      \
+	} while (0)
 
-#define is_str(got, want, ...) do { \
-	const char *g_ = (got), *w_ = (want); \
-	int pass_ = (g_ == NULL && w_ == NULL) || (g_ && w_ && strcmp(g_, w_) == 0); \
-	tap_ok(pass_, __FILE__, __LINE__, __VA_ARGS__); \
-	if (!pass_) printf("#        got: %s\n#   expected: %s\n", g_ ? g_ : "(null)", w_ ? w_ : "(null)"); \
-} while (0)
+#define is_str(got, want, ...)                                                                               \
+	do                                                                                                       \
+	{                                                                                                        \
+		const char *g_ = (got), *w_ = (want);                                                                \
+		int			pass_ = (g_ == NULL && w_ == NULL) || (g_ && w_ && strcmp(g_, w_) == 0);                 \
+		tap_ok(pass_, __FILE__, __LINE__, __VA_ARGS__);                                                      \
+		if (!pass_)                                                                                          \
+			printf("#        got: %s\n#   expected: %s\n", g_ ? g_ : "(null)", w_ ? w_ : "(null)");          \
+	} while (0)
 
 static int
 done_testing(void)
@@ -57,4 +63,4 @@ done_testing(void)
 	return tap_failures ? 1 : 0;
 }
 
-#endif							/* TESTS_TAP_H */
+#endif /* TESTS_TAP_H */

@@ -29,24 +29,21 @@ Load(const char *const *env, Config *c, char *err)
 int
 main(void)
 {
-	Config		c;
-	char		err[256];
-	static const char *const good[] = {
-		"DATABASE_URL", "postgresql://u@h/db", "JWT_SECRET", "0123456789abcdef0123456789abcdef", NULL
-	};
+	Config					 c;
+	char					 err[256];
+	static const char *const good[] = {"DATABASE_URL", "postgresql://u@h/db", "JWT_SECRET",
+									   "0123456789abcdef0123456789abcdef", NULL};
 	static const char *const no_db[] = {"JWT_SECRET", "0123456789abcdef0123456789abcdef", NULL};
 	static const char *const short_secret[] = {"DATABASE_URL", "x", "JWT_SECRET", "short", NULL};
 	static const char *const no_secret[] = {"DATABASE_URL", "x", NULL};
 	static const char *const bad_port[] = {
-		"DATABASE_URL", "x", "JWT_SECRET", "0123456789abcdef0123456789abcdef", "PORT", "80a", NULL
-	};
+		"DATABASE_URL", "x", "JWT_SECRET", "0123456789abcdef0123456789abcdef", "PORT", "80a", NULL};
 	static const char *const big_pool[] = {
-		"DATABASE_URL", "x", "JWT_SECRET", "0123456789abcdef0123456789abcdef", "DB_POOL_SIZE", "0", NULL
-	};
+		"DATABASE_URL", "x", "JWT_SECRET", "0123456789abcdef0123456789abcdef", "DB_POOL_SIZE", "0", NULL};
 	static const char *const bad_level[] = {
-		"DATABASE_URL", "x", "JWT_SECRET", "0123456789abcdef0123456789abcdef", "LOG_LEVEL", "loud", NULL
-	};
-	static const char *const empty_db[] = {"DATABASE_URL", "", "JWT_SECRET", "0123456789abcdef0123456789abcdef", NULL};
+		"DATABASE_URL", "x", "JWT_SECRET", "0123456789abcdef0123456789abcdef", "LOG_LEVEL", "loud", NULL};
+	static const char *const empty_db[] = {"DATABASE_URL", "", "JWT_SECRET",
+										   "0123456789abcdef0123456789abcdef", NULL};
 
 	ok(Load(good, &c, err), "the two required settings are enough");
 	is_int(c.port, 4000, "PORT defaults to 4000");
@@ -63,7 +60,8 @@ main(void)
 	ConfigFree(&c);
 	ok(!Load(no_secret, &c, err) && strstr(err, "JWT_SECRET is required"), "JWT_SECRET is required: %s", err);
 	ConfigFree(&c);
-	ok(!Load(short_secret, &c, err) && strstr(err, "at least 32 bytes"), "a short JWT_SECRET is refused: %s", err);
+	ok(!Load(short_secret, &c, err) && strstr(err, "at least 32 bytes"), "a short JWT_SECRET is refused: %s",
+	   err);
 	ConfigFree(&c);
 	ok(!Load(bad_port, &c, err) && strstr(err, "PORT must be an integer"), "a bad PORT is refused: %s", err);
 	ConfigFree(&c);

@@ -11,19 +11,18 @@
 #include "jwt.h"
 #include "tap.h"
 
-static const JwtKey key = {
-	(const unsigned char *) "0123456789abcdef0123456789abcdef", 32, "multistore", "multistore-api"
-};
+static const JwtKey	   key = {(const unsigned char *) "0123456789abcdef0123456789abcdef", 32, "multistore",
+							  "multistore-api"};
 static const long long NOW = 1800000000;
 
 /* A token with any header and payload text, signed with secret */
 static char *
 Forge(const char *header, const char *payload, const char *secret)
 {
-	char	   *t = malloc(8192);
-	size_t		n = Base64UrlEncode((const unsigned char *) header, strlen(header), t);
+	char		 *t = malloc(8192);
+	size_t		  n = Base64UrlEncode((const unsigned char *) header, strlen(header), t);
 	unsigned char sig[32];
-	unsigned int sig_len = 32;
+	unsigned int  sig_len = 32;
 
 	t[n++] = '.';
 	n += Base64UrlEncode((const unsigned char *) payload, strlen(payload), t + n);
@@ -36,18 +35,20 @@ Forge(const char *header, const char *payload, const char *secret)
 static JwtResult
 Verify(const char *token)
 {
-	JwtClaims	c;
+	JwtClaims c;
 
 	return JwtVerify(&key, token, NOW, &c, NULL);
 }
 
 #define GOOD_HEADER "{\"alg\":\"HS256\",\"typ\":\"JWT\"}"
-#define CLAIMS(extra) "{\"sub\":\"u1\",\"sid\":\"s1\",\"role\":\"customer\",\"iss\":\"multistore\",\"aud\":\"multistore-api\"" extra "}"
+#define CLAIMS(extra)                                                                                        \
+	"{\"sub\":\"u1\",\"sid\":\"s1\",\"role\":\"customer\",\"iss\":\"multistore\",\"aud\":\"multistore-"      \
+	"api\"" extra "}"
 
 static void
 Check(const char *header, const char *payload, const char *secret, JwtResult want, const char *what)
 {
-	char	   *t = Forge(header, payload, secret);
+	char *t = Forge(header, payload, secret);
 
 	is_int(Verify(t), want, "%s", what);
 	free(t);
@@ -71,7 +72,8 @@ main(void)
 	is_int(c.iat, NOW, "iat is now");
 	is_int(JwtVerify(&key, t, NOW + 900 + 30, &c, NULL), JWT_OK, "still valid within 30 s of leeway");
 	is_int(JwtVerify(&key, t, NOW + 900 + 31, &c, &why), JWT_EXPIRED, "expired after the leeway");
-	ok(strchr(t, '=') == NULL && strchr(t, '+') == NULL && strchr(t, '/') == NULL, "base64url without padding");
+	ok(strchr(t, '=') == NULL && strchr(t, '+') == NULL && strchr(t, '/') == NULL,
+	   "base64url without padding");
 
 	/* tampering */
 	copy = strdup(t);
@@ -89,38 +91,56 @@ main(void)
 	free(t);
 
 	/* claims */
-	Check(GOOD_HEADER, CLAIMS(",\"exp\":1800000100"), secret, JWT_OK, "a forged-but-correctly-signed token verifies (the test's own signer is right)");
-	Check(GOOD_HEADER, CLAIMS(",\"exp\":1800000100"), "another-secret-another-secret-xx", JWT_INVALID, "signed with another secret");
+	Check(GOOD_HEADER, CLAIMS(",\"exp\":1800000100"), secret, JWT_OK,
+		  "a forged-but-correctly-signed token verifies (the test's own signer is right)");
+	Check(GOOD_HEADER, CLAIMS(",\"exp\":1800000100"), "another-secret-another-secret-xx", JWT_INVALID,
+		  "signed with another secret");
 	Check(GOOD_HEADER, CLAIMS(",\"exp\":1799999000"), secret, JWT_EXPIRED, "expired");
-	Check(GOOD_HEADER, CLAIMS(",\"exp\":1800000100,\"nbf\":1800000100"), secret, JWT_INVALID, "not yet valid (nbf)");
-	Check(GOOD_HEADER, CLAIMS(",\"exp\":1800000100,\"nbf\":1800000020"), secret, JWT_OK, "nbf within the leeway");
-	Check(GOOD_HEADER, CLAIMS(",\"exp\":1800000100,\"iat\":1800001000"), secret, JWT_INVALID, "issued in the future");
+	Check(GOOD_HEADER, CLAIMS(",\"exp\":1800000100,\"nbf\":1800000100"), secret, JWT_INVALID,
+		  "not yet valid (nbf)");
+	Check(GOOD_HEADER, CLAIMS(",\"exp\":1800000100,\"nbf\":1800000020"), secret, JWT_OK,
+		  "nbf within the leeway");
+	Check(GOOD_HEADER, CLAIMS(",\"exp\":1800000100,\"iat\":1800001000"), secret, JWT_INVALID,
+		  "issued in the future");
 	Check(GOOD_HEADER, CLAIMS(""), secret, JWT_INVALID, "no exp");
 	Check(GOOD_HEADER, CLAIMS(",\"exp\":\"1800000100\""), secret, JWT_INVALID, "exp as a string");
-	Check(GOOD_HEADER, "{\"sub\":\"u1\",\"sid\":\"s1\",\"role\":\"customer\",\"iss\":\"evil\",\"aud\":\"multistore-api\",\"exp\":1800000100}",
+	Check(GOOD_HEADER,
+		  "{\"sub\":\"u1\",\"sid\":\"s1\",\"role\":\"customer\",\"iss\":\"evil\",\"aud\":\"multistore-api\","
+		  "\"exp\":1800000100}",
 		  secret, JWT_INVALID, "wrong issuer");
-	Check(GOOD_HEADER, "{\"sub\":\"u1\",\"sid\":\"s1\",\"role\":\"customer\",\"iss\":\"multistore\",\"aud\":\"other\",\"exp\":1800000100}",
+	Check(GOOD_HEADER,
+		  "{\"sub\":\"u1\",\"sid\":\"s1\",\"role\":\"customer\",\"iss\":\"multistore\",\"aud\":\"other\","
+		  "\"exp\":1800000100}",
 		  secret, JWT_INVALID, "wrong audience");
-	Check(GOOD_HEADER, "{\"sub\":\"u1\",\"sid\":\"s1\",\"role\":\"customer\",\"iss\":\"multistore\",\"aud\":[\"x\",\"multistore-api\"],\"exp\":1800000100}",
+	Check(GOOD_HEADER,
+		  "{\"sub\":\"u1\",\"sid\":\"s1\",\"role\":\"customer\",\"iss\":\"multistore\",\"aud\":[\"x\","
+		  "\"multistore-api\"],\"exp\":1800000100}",
 		  secret, JWT_OK, "an audience list naming us");
-	Check(GOOD_HEADER, "{\"sub\":\"u1\",\"role\":\"customer\",\"iss\":\"multistore\",\"aud\":\"multistore-api\",\"exp\":1800000100}",
+	Check(GOOD_HEADER,
+		  "{\"sub\":\"u1\",\"role\":\"customer\",\"iss\":\"multistore\",\"aud\":\"multistore-api\",\"exp\":"
+		  "1800000100}",
 		  secret, JWT_INVALID, "no sid");
 	Check(GOOD_HEADER, "[1,2,3]", secret, JWT_INVALID, "a payload that is not an object");
-	Check(GOOD_HEADER, "{\"sub\":\"u1\",\"sub\":\"u2\",\"sid\":\"s1\",\"role\":\"c\",\"iss\":\"multistore\",\"aud\":\"multistore-api\",\"exp\":1800000100}",
+	Check(GOOD_HEADER,
+		  "{\"sub\":\"u1\",\"sub\":\"u2\",\"sid\":\"s1\",\"role\":\"c\",\"iss\":\"multistore\",\"aud\":"
+		  "\"multistore-api\",\"exp\":1800000100}",
 		  secret, JWT_INVALID, "duplicate claims");
 
 	/* algorithms */
-	Check("{\"alg\":\"none\",\"typ\":\"JWT\"}", CLAIMS(",\"exp\":1800000100"), secret, JWT_INVALID, "alg none, even with a valid HS256 signature");
+	Check("{\"alg\":\"none\",\"typ\":\"JWT\"}", CLAIMS(",\"exp\":1800000100"), secret, JWT_INVALID,
+		  "alg none, even with a valid HS256 signature");
 	Check("{\"alg\":\"RS256\"}", CLAIMS(",\"exp\":1800000100"), secret, JWT_INVALID, "alg RS256");
 	Check("{\"alg\":\"HS512\"}", CLAIMS(",\"exp\":1800000100"), secret, JWT_INVALID, "alg HS512");
 	Check("{\"alg\":\"hs256\"}", CLAIMS(",\"exp\":1800000100"), secret, JWT_INVALID, "alg in lower case");
 	Check("{\"typ\":\"JWT\"}", CLAIMS(",\"exp\":1800000100"), secret, JWT_INVALID, "no alg");
-	Check("{\"alg\":\"HS256\",\"crit\":[\"b64\"]}", CLAIMS(",\"exp\":1800000100"), secret, JWT_INVALID, "a critical extension");
-	Check("{\"alg\":\"HS256\",\"typ\":\"JWS\"}", CLAIMS(",\"exp\":1800000100"), secret, JWT_INVALID, "another typ");
+	Check("{\"alg\":\"HS256\",\"crit\":[\"b64\"]}", CLAIMS(",\"exp\":1800000100"), secret, JWT_INVALID,
+		  "a critical extension");
+	Check("{\"alg\":\"HS256\",\"typ\":\"JWS\"}", CLAIMS(",\"exp\":1800000100"), secret, JWT_INVALID,
+		  "another typ");
 	{
 		/* "alg":"none" with an empty signature, the classic */
-		char		unsigned_token[512];
-		size_t		n = Base64UrlEncode((const unsigned char *) "{\"alg\":\"none\"}", 14, unsigned_token);
+		char   unsigned_token[512];
+		size_t n = Base64UrlEncode((const unsigned char *) "{\"alg\":\"none\"}", 14, unsigned_token);
 
 		unsigned_token[n++] = '.';
 		n += Base64UrlEncode((const unsigned char *) CLAIMS(",\"exp\":1800000100"),
@@ -139,7 +159,7 @@ main(void)
 	is_int(Verify("eyJhbGciOiJIUzI1NiJ9=.e30.AAAA"), JWT_INVALID, "padding is not base64url");
 	is_int(Verify("e.e.e"), JWT_INVALID, "a base64url length that cannot be");
 	{
-		char	   *huge = malloc(JWT_MAX_BYTES + 100);
+		char *huge = malloc(JWT_MAX_BYTES + 100);
 
 		memset(huge, 'A', JWT_MAX_BYTES + 99);
 		huge[10] = '.';
@@ -150,8 +170,8 @@ main(void)
 	}
 	{
 		/* a header of 3 KiB of padding keys */
-		char		header[3200];
-		char	   *tok;
+		char  header[3200];
+		char *tok;
 
 		snprintf(header, sizeof(header), "{\"alg\":\"HS256\",\"x\":\"%03000d\"}", 0);
 		tok = Forge(header, CLAIMS(",\"exp\":1800000100"), secret);

@@ -15,41 +15,78 @@ TestSyntax(void)
 		ArgType		type;
 		const char *value;
 		int			valid;
-	}			cases[] = {
-		{TYPE_NUMBER, "40.7589", 1}, {TYPE_NUMBER, "-73.9851", 1}, {TYPE_NUMBER, "0", 1},
-		{TYPE_NUMBER, "1e2", 1}, {TYPE_NUMBER, "91", 1},
-		{TYPE_NUMBER, "", 0}, {TYPE_NUMBER, "abc", 0}, {TYPE_NUMBER, "1,5", 0}, {TYPE_NUMBER, " 1", 0},
-		{TYPE_NUMBER, "1 ", 0}, {TYPE_NUMBER, "NaN", 0}, {TYPE_NUMBER, "Infinity", 0}, {TYPE_NUMBER, "0x10", 0},
-		{TYPE_NUMBER, "1.", 0}, {TYPE_NUMBER, ".5", 0}, {TYPE_NUMBER, "007", 0}, {TYPE_NUMBER, "1e999", 0},
-		{TYPE_NUMBER, "+1", 0}, {TYPE_NUMBER, "--1", 0},
-		{TYPE_INTEGER, "20", 1}, {TYPE_INTEGER, "-3", 1}, {TYPE_INTEGER, "0", 1},
-		{TYPE_INTEGER, "2.5", 0}, {TYPE_INTEGER, "1e2", 0}, {TYPE_INTEGER, "9999999999", 0}, {TYPE_INTEGER, "", 0},
+	} cases[] = {
+		{TYPE_NUMBER, "40.7589", 1},
+		{TYPE_NUMBER, "-73.9851", 1},
+		{TYPE_NUMBER, "0", 1},
+		{TYPE_NUMBER, "1e2", 1},
+		{TYPE_NUMBER, "91", 1},
+		{TYPE_NUMBER, "", 0},
+		{TYPE_NUMBER, "abc", 0},
+		{TYPE_NUMBER, "1,5", 0},
+		{TYPE_NUMBER, " 1", 0},
+		{TYPE_NUMBER, "1 ", 0},
+		{TYPE_NUMBER, "NaN", 0},
+		{TYPE_NUMBER, "Infinity", 0},
+		{TYPE_NUMBER, "0x10", 0},
+		{TYPE_NUMBER, "1.", 0},
+		{TYPE_NUMBER, ".5", 0},
+		{TYPE_NUMBER, "007", 0},
+		{TYPE_NUMBER, "1e999", 0},
+		{TYPE_NUMBER, "+1", 0},
+		{TYPE_NUMBER, "--1", 0},
+		{TYPE_INTEGER, "20", 1},
+		{TYPE_INTEGER, "-3", 1},
+		{TYPE_INTEGER, "0", 1},
+		{TYPE_INTEGER, "2.5", 0},
+		{TYPE_INTEGER, "1e2", 0},
+		{TYPE_INTEGER, "9999999999", 0},
+		{TYPE_INTEGER, "", 0},
 		{TYPE_INTEGER, "01", 0},
-		{TYPE_ID, "store_1", 1}, {TYPE_ID, "a.b:c-d", 1}, {TYPE_ID, "", 0}, {TYPE_ID, "a b", 0},
-		{TYPE_ID, "../x", 0}, {TYPE_ID, "x'", 0},
-		{TYPE_UUID, "123e4567-e89b-12d3-a456-426614174000", 1}, {TYPE_UUID, "123e4567e89b12d3a456426614174000", 0},
+		{TYPE_ID, "store_1", 1},
+		{TYPE_ID, "a.b:c-d", 1},
+		{TYPE_ID, "", 0},
+		{TYPE_ID, "a b", 0},
+		{TYPE_ID, "../x", 0},
+		{TYPE_ID, "x'", 0},
+		{TYPE_UUID, "123e4567-e89b-12d3-a456-426614174000", 1},
+		{TYPE_UUID, "123e4567e89b12d3a456426614174000", 0},
 		{TYPE_UUID, "123e4567-e89b-12d3-a456-42661417400g", 0},
-		{TYPE_LIST, "a,b,c", 1}, {TYPE_LIST, "a", 1}, {TYPE_LIST, "a,,b", 0}, {TYPE_LIST, "a,", 0}, {TYPE_LIST, "", 0},
-		{TYPE_TEXT, "caf\xc3\xa9", 1}, {TYPE_TEXT, "\xc3\x28", 0}, {TYPE_TEXT, "\xc0\xaf", 0},
-		{TYPE_TEXT, "\xed\xa0\x80", 0}, {TYPE_TEXT, "\xf4\x90\x80\x80", 0}, {TYPE_TEXT, "\xe2\x82", 0},
+		{TYPE_LIST, "a,b,c", 1},
+		{TYPE_LIST, "a", 1},
+		{TYPE_LIST, "a,,b", 0},
+		{TYPE_LIST, "a,", 0},
+		{TYPE_LIST, "", 0},
+		{TYPE_TEXT, "caf\xc3\xa9", 1},
+		{TYPE_TEXT, "\xc3\x28", 0},
+		{TYPE_TEXT, "\xc0\xaf", 0},
+		{TYPE_TEXT, "\xed\xa0\x80", 0},
+		{TYPE_TEXT, "\xf4\x90\x80\x80", 0},
+		{TYPE_TEXT, "\xe2\x82", 0},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 	{
 		const char *problem = ParamCheck(cases[i].type, cases[i].value, strlen(cases[i].value));
 
-		ok((problem == NULL) == cases[i].valid, "type %d \"%s\" is %s", (int) cases[i].type,
-		   cases[i].value, cases[i].valid ? "accepted" : "refused");
+		ok((problem == NULL) == cases[i].valid, "type %d \"%s\" is %s", (int) cases[i].type, cases[i].value,
+		   cases[i].valid ? "accepted" : "refused");
 	}
 	ok(ParamCheck(TYPE_TEXT, "a\0b", 3) != NULL, "a NUL inside a value is refused");
 }
 
-static const Route nearby = {
-	"GET", "/api/stores/nearby", "multistore.stores_nearby", ACCESS_PUBLIC, 200, CACHE_PUBLIC_SHORT, RATE_NONE, 0, NULL,
-	{{ARG_QUERY, "latitude", "latitude", TYPE_NUMBER, true},
-	 {ARG_QUERY, "longitude", "longitude", TYPE_NUMBER, true},
-	{ARG_QUERY, "radius", "radius_km", TYPE_NUMBER, false}}
-};
+static const Route nearby = {"GET",
+							 "/api/stores/nearby",
+							 "multistore.stores_nearby",
+							 ACCESS_PUBLIC,
+							 200,
+							 CACHE_PUBLIC_SHORT,
+							 RATE_NONE,
+							 0,
+							 NULL,
+							 {{ARG_QUERY, "latitude", "latitude", TYPE_NUMBER, true},
+							  {ARG_QUERY, "longitude", "longitude", TYPE_NUMBER, true},
+							  {ARG_QUERY, "radius", "radius_km", TYPE_NUMBER, false}}};
 
 static void
 Add(QueryParams *q, const char *k, const char *v)
@@ -83,9 +120,11 @@ TestBind(void)
 	is_str(err.code, "validation_failed", "validation_failed");
 	body = ErrorBody(&err, "rid");
 	is_str(body,
-		   "{\"error\":{\"code\":\"validation_failed\",\"message\":\"invalid input: latitude must be a decimal number\","
+		   "{\"error\":{\"code\":\"validation_failed\",\"message\":\"invalid input: latitude must be a "
+		   "decimal number\","
 		   "\"details\":{\"fields\":{\"latitude\":\"must be a decimal number\",\"longitude\":\"is required\","
-		   "\"radius\":\"must be given once\",\"lat\":\"is not a parameter of this route\"}}},\"requestId\":\"rid\"}",
+		   "\"radius\":\"must be given once\",\"lat\":\"is not a parameter of this "
+		   "route\"}}},\"requestId\":\"rid\"}",
 		   "every bad field is named at once");
 	free(body);
 	ErrorClear(&err);
@@ -100,14 +139,20 @@ TestBind(void)
 static void
 TestPathBind(void)
 {
-	static const Route get = {
-		"GET", "/api/stores/{storeId}", "multistore.store_get", ACCESS_PUBLIC, 200, CACHE_PUBLIC_SHORT, RATE_NONE, 0, NULL,
-		{{ARG_PATH, "storeId", "store_id", TYPE_ID, true}}
-	};
-	QueryParams q = {0};
-	RouteMatch	m = {0};
-	ApiError	err = {0};
-	const char *values[ROUTE_MAX_ARGS];
+	static const Route get = {"GET",
+							  "/api/stores/{storeId}",
+							  "multistore.store_get",
+							  ACCESS_PUBLIC,
+							  200,
+							  CACHE_PUBLIC_SHORT,
+							  RATE_NONE,
+							  0,
+							  NULL,
+							  {{ARG_PATH, "storeId", "store_id", TYPE_ID, true}}};
+	QueryParams		   q = {0};
+	RouteMatch		   m = {0};
+	ApiError		   err = {0};
+	const char		  *values[ROUTE_MAX_ARGS];
 
 	m.nparams = 1;
 	m.params[0].name = "storeId}";

@@ -11,10 +11,9 @@ int
 main(void)
 {
 	RateLimiter *l = RateLimiterCreate(10, 64);
-	int			retry,
-				remaining;
-	int			allowed = 0;
-	char		key[32];
+	int			 retry, remaining;
+	int			 allowed = 0;
+	char		 key[32];
 
 	for (int i = 0; i < 15; i++)
 		allowed += RateLimitTake(l, "10.0.0.1", 100.0, &retry, &remaining);
@@ -38,7 +37,8 @@ main(void)
 		RateLimitTake(l, key, 2000.0 + i, &retry, &remaining);
 	}
 	is_int((long long) l->nslots, 64, "the table never grows");
-	ok(RateLimitTake(l, "203.0.113.9", 20000.0, &retry, &remaining), "a new address is served after the flood");
+	ok(RateLimitTake(l, "203.0.113.9", 20000.0, &retry, &remaining),
+	   "a new address is served after the flood");
 	RateLimiterDestroy(l);
 	return done_testing();
 }

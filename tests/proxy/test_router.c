@@ -16,20 +16,53 @@ Handler(struct Request *req, const char *const *values)
 
 static const Route table[] = {
 	{"GET", "/health", NULL, ACCESS_PUBLIC, 200, CACHE_NO_STORE, RATE_NONE, 0, Handler, {{0}}},
-	{"GET", "/api/stores/nearby", "multistore.stores_nearby", ACCESS_PUBLIC, 200, CACHE_PUBLIC_SHORT, RATE_NONE, 0, NULL, {{0}}},
-	{"GET", "/api/stores/{storeId}", "multistore.store_get", ACCESS_PUBLIC, 200, CACHE_PUBLIC_SHORT, RATE_NONE, 0, NULL,
-	{{ARG_PATH, "storeId", "store_id", TYPE_ID, true}}},
-	{"PUT", "/api/stores/{storeId}", "multistore.store_update", ACCESS_ADMIN, 200, CACHE_NO_STORE, RATE_NONE, 0, NULL,
-	{{ARG_PATH, "storeId", "store_id", TYPE_ID, true}}},
-	{"GET", "/api/stores/{storeId}/orders/{orderId}", "multistore.x", ACCESS_PUBLIC, 200, CACHE_NO_STORE, RATE_NONE, 0, NULL,
-	{{ARG_PATH, "storeId", "store_id", TYPE_ID, true}, {ARG_PATH, "orderId", "order_id", TYPE_UUID, true}}},
+	{"GET",
+	 "/api/stores/nearby",
+	 "multistore.stores_nearby",
+	 ACCESS_PUBLIC,
+	 200,
+	 CACHE_PUBLIC_SHORT,
+	 RATE_NONE,
+	 0,
+	 NULL,
+	 {{0}}},
+	{"GET",
+	 "/api/stores/{storeId}",
+	 "multistore.store_get",
+	 ACCESS_PUBLIC,
+	 200,
+	 CACHE_PUBLIC_SHORT,
+	 RATE_NONE,
+	 0,
+	 NULL,
+	 {{ARG_PATH, "storeId", "store_id", TYPE_ID, true}}},
+	{"PUT",
+	 "/api/stores/{storeId}",
+	 "multistore.store_update",
+	 ACCESS_ADMIN,
+	 200,
+	 CACHE_NO_STORE,
+	 RATE_NONE,
+	 0,
+	 NULL,
+	 {{ARG_PATH, "storeId", "store_id", TYPE_ID, true}}},
+	{"GET",
+	 "/api/stores/{storeId}/orders/{orderId}",
+	 "multistore.x",
+	 ACCESS_PUBLIC,
+	 200,
+	 CACHE_NO_STORE,
+	 RATE_NONE,
+	 0,
+	 NULL,
+	 {{ARG_PATH, "storeId", "store_id", TYPE_ID, true}, {ARG_PATH, "orderId", "order_id", TYPE_UUID, true}}},
 };
 static const size_t n = sizeof(table) / sizeof(table[0]);
 
 static void
 TestMatching(void)
 {
-	RouteMatch	m;
+	RouteMatch m;
 
 	is_int(RouterMatch(table, n, "GET", "/health", &m), MATCH_OK, "a literal route matches");
 	is_int(m.route, 0, "and names its index");
@@ -39,7 +72,8 @@ TestMatching(void)
 	is_int(m.route, 2, "the parameter route");
 	is_str(RouterParam(&m, "storeId"), "store_1", "and binds the segment by name");
 	is_str(RouterParam(&m, "store"), NULL, "a name prefix does not bind");
-	is_int(RouterMatch(table, n, "PUT", "/api/stores/nearby", &m), MATCH_OK, "PUT /api/stores/nearby goes to the {param} route");
+	is_int(RouterMatch(table, n, "PUT", "/api/stores/nearby", &m), MATCH_OK,
+		   "PUT /api/stores/nearby goes to the {param} route");
 	is_int(m.route, 3, "which is PUT /api/stores/{storeId}");
 	is_int(RouterMatch(table, n, "GET", "/api/stores/s1/orders/o1", &m), MATCH_OK, "two parameters");
 	is_str(RouterParam(&m, "orderId"), "o1", "the second binds too");
@@ -49,15 +83,17 @@ TestMatching(void)
 static void
 TestRefusals(void)
 {
-	RouteMatch	m;
+	RouteMatch m;
 
 	is_int(RouterMatch(table, n, "GET", "/nope", &m), MATCH_NO_PATH, "an unknown path is 404");
 	is_int(RouterMatch(table, n, "GET", "/health/", &m), MATCH_NO_PATH, "a trailing slash is 404");
 	is_int(RouterMatch(table, n, "GET", "/api//stores", &m), MATCH_NO_PATH, "an empty segment is 404");
 	is_int(RouterMatch(table, n, "GET", "api/stores", &m), MATCH_NO_PATH, "a relative path is 404");
 	is_int(RouterMatch(table, n, "GET", "", &m), MATCH_NO_PATH, "an empty path is 404");
-	is_int(RouterMatch(table, n, "GET", "/a/b/c/d/e/f/g/h/i/j", &m), MATCH_NO_PATH, "too many segments is 404");
-	is_int(RouterMatch(table, n, "DELETE", "/health", &m), MATCH_NO_METHOD, "a known path with another method is 405");
+	is_int(RouterMatch(table, n, "GET", "/a/b/c/d/e/f/g/h/i/j", &m), MATCH_NO_PATH,
+		   "too many segments is 404");
+	is_int(RouterMatch(table, n, "DELETE", "/health", &m), MATCH_NO_METHOD,
+		   "a known path with another method is 405");
 	is_str(m.allow, "GET, HEAD", "Allow lists GET and HEAD");
 	is_int(RouterMatch(table, n, "POST", "/api/stores/x1", &m), MATCH_NO_METHOD, "POST on a store is 405");
 	is_str(m.allow, "GET, HEAD, PUT", "Allow lists each method once");
@@ -80,47 +116,88 @@ TestPatterns(void)
 static void
 TestCompile(void)
 {
-	char		err[256] = "";
-	CompiledRoute *c = RoutesCompile(table, n, err, sizeof(err));
+	char			   err[256] = "";
+	CompiledRoute	  *c = RoutesCompile(table, n, err, sizeof(err));
 	static const Route dup[] = {
-		{"GET", "/a/{x}", "s.f", ACCESS_PUBLIC, 200, CACHE_NO_STORE, RATE_NONE, 0, NULL, {{ARG_PATH, "x", "x", TYPE_ID, true}}},
-		{"GET", "/a/{y}", "s.g", ACCESS_PUBLIC, 200, CACHE_NO_STORE, RATE_NONE, 0, NULL, {{ARG_PATH, "y", "y", TYPE_ID, true}}},
+		{"GET",
+		 "/a/{x}",
+		 "s.f",
+		 ACCESS_PUBLIC,
+		 200,
+		 CACHE_NO_STORE,
+		 RATE_NONE,
+		 0,
+		 NULL,
+		 {{ARG_PATH, "x", "x", TYPE_ID, true}}},
+		{"GET",
+		 "/a/{y}",
+		 "s.g",
+		 ACCESS_PUBLIC,
+		 200,
+		 CACHE_NO_STORE,
+		 RATE_NONE,
+		 0,
+		 NULL,
+		 {{ARG_PATH, "y", "y", TYPE_ID, true}}},
 	};
 	static const Route unbound[] = {
 		{"GET", "/a/{x}", "s.f", ACCESS_PUBLIC, 200, CACHE_NO_STORE, RATE_NONE, 0, NULL, {{0}}},
 	};
 	static const Route injected[] = {
-		{"GET", "/a", "s.f(); DROP TABLE t; --", ACCESS_PUBLIC, 200, CACHE_NO_STORE, RATE_NONE, 0, NULL, {{0}}},
+		{"GET",
+		 "/a",
+		 "s.f(); DROP TABLE t; --",
+		 ACCESS_PUBLIC,
+		 200,
+		 CACHE_NO_STORE,
+		 RATE_NONE,
+		 0,
+		 NULL,
+		 {{0}}},
 	};
 	static const Route bad_arg[] = {
-		{"GET", "/a", "s.f", ACCESS_PUBLIC, 200, CACHE_NO_STORE, RATE_NONE, 0, NULL,
-		{{ARG_QUERY, "q", "q => 1; --", TYPE_TEXT, false}}},
+		{"GET",
+		 "/a",
+		 "s.f",
+		 ACCESS_PUBLIC,
+		 200,
+		 CACHE_NO_STORE,
+		 RATE_NONE,
+		 0,
+		 NULL,
+		 {{ARG_QUERY, "q", "q => 1; --", TYPE_TEXT, false}}},
 	};
 
 	ok(c != NULL, "the test table compiles (%s)", err);
-	is_str(c[2].sql, "SELECT multistore.store_get(store_id => $1)", "a route becomes a parameterised call by name");
+	is_str(c[2].sql, "SELECT multistore.store_get(store_id => $1)",
+		   "a route becomes a parameterised call by name");
 	is_int(c[2].nparams, 1, "with one parameter");
 	is_str(c[0].sql, NULL, "a handler route has no SQL");
 	RoutesFree(c, n);
 
 	ok(RoutesCompile(dup, 2, err, sizeof(err)) == NULL, "two routes of the same shape are refused");
 	ok(strstr(err, "duplicates") != NULL, "saying which (%s)", err);
-	ok(RoutesCompile(unbound, 1, err, sizeof(err)) == NULL, "a path parameter without an argument is refused");
-	ok(RoutesCompile(injected, 1, err, sizeof(err)) == NULL, "a function name that is not an identifier is refused");
-	ok(RoutesCompile(bad_arg, 1, err, sizeof(err)) == NULL, "an argument name that is not an identifier is refused");
+	ok(RoutesCompile(unbound, 1, err, sizeof(err)) == NULL,
+	   "a path parameter without an argument is refused");
+	ok(RoutesCompile(injected, 1, err, sizeof(err)) == NULL,
+	   "a function name that is not an identifier is refused");
+	ok(RoutesCompile(bad_arg, 1, err, sizeof(err)) == NULL,
+	   "an argument name that is not an identifier is refused");
 }
 
 static void
 TestRealTable(void)
 {
-	char		err[256] = "";
+	char		   err[256] = "";
 	CompiledRoute *c = RoutesCompile(routes, route_count, err, sizeof(err));
 
 	ok(c != NULL, "the proxy's route table compiles (%s)", err);
 	for (size_t i = 0; c && i < route_count; i++)
 	{
 		if (routes[i].function && strcmp(routes[i].pattern, "/api/stores/{storeId}/availability") == 0)
-			is_str(c[i].sql, "SELECT multistore.store_availability(store_id => $1, product_ids => string_to_array($2, ','))",
+			is_str(c[i].sql,
+				   "SELECT multistore.store_availability(store_id => $1, product_ids => string_to_array($2, "
+				   "','))",
 				   "a list parameter arrives as text[]");
 	}
 	RoutesFree(c, route_count);
