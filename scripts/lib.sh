@@ -58,9 +58,10 @@ pg_os_user() {
 }
 
 # as_pg CMD...: runs a command as that user.
+# (from /, which it can always enter: the clone may live where it cannot)
 as_pg() {
   if [ "$(id -u)" = 0 ]; then
-    runuser -u postgres -- "$@"
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
