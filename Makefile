@@ -16,14 +16,21 @@ PG_CFLAGS = -Werror -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initi
 NO_INSTALLCHECK = 1
 
 PG_CONFIG ?= pg_config
-PGXS := $(shell $(PG_CONFIG) --pgxs)
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 
 all: sql/$(EXTENSION)--$(EXTVERSION).sql proxy
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql
 	cp $< $@
 
+ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
+else
+# A fresh machine: `make run` and `make test` install PostgreSQL first.
+all install:
+	@echo "PostgreSQL 15 development files are missing: run scripts/deps (make run and make test do)" >&2
+	@exit 1
+endif
 
 .PHONY: proxy proxy-clean run test installcheck migrate seed bench lint format dist \
         unit-test e2e-test
