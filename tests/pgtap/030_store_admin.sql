@@ -2,7 +2,7 @@
 -- stores_generate: deterministic.
 \ir helpers.psql
 BEGIN;
-SELECT plan(30);
+SELECT plan(31);
 
 CREATE TEMP TABLE sess AS SELECT pg_temp.session_for('admin') AS admin, pg_temp.session_for('customer') AS customer,
                                  pg_temp.session_for('admin') AS revoked;
@@ -87,6 +87,8 @@ DELETE FROM multistore.stores WHERE id LIKE 'gen\_%';
 SELECT multistore.stores_generate(5, 11);
 SELECT set_eq('SELECT id, ST_AsText(location) FROM multistore.stores WHERE id LIKE $$gen\_%$$', 'SELECT * FROM first',
               'stores_generate places the same stores for the same seed');
+
+SELECT pg_temp.throws_code('SELECT multistore.stores_generate(-1)', 'M4400', 'validation_failed', 'a negative count');
 
 SELECT * FROM finish();
 ROLLBACK;

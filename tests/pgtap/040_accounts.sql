@@ -3,7 +3,7 @@
 -- matter; one test checks that the settings are honoured.
 \ir helpers.psql
 BEGIN;
-SELECT plan(43);
+SELECT plan(50);
 
 SET LOCAL multistore.argon2_memory_kib = 64;
 SET LOCAL multistore.argon2_iterations = 1;
@@ -111,6 +111,23 @@ SELECT is(multistore.user_set_role((SELECT admin FROM sess), (SELECT id FROM tar
           'store_manager', 'an admin sets a role');
 SELECT is(multistore.store_manager_assign((SELECT admin FROM sess), 't_role', (SELECT id FROM target))::jsonb->'user'->'managedStores',
           '["t_role"]'::jsonb, 'and assigns a manager to a store');
+
+SELECT is(multistore.store_manager_remove((SELECT admin FROM sess), 't_role', (SELECT id FROM target))::jsonb->'user'->'managedStores',
+          '[]'::jsonb, 'and removes them');
+SELECT pg_temp.throws_code($$SELECT multistore.user_set_role((SELECT admin FROM sess), (SELECT id FROM target), 'superuser')$$,
+                           'M4400', 'validation_failed', 'an unknown role');
+SELECT pg_temp.throws_code($$SELECT multistore.user_set_role((SELECT admin FROM sess), gen_random_uuid(), 'admin')$$,
+                           'M4404', 'not_found', 'an unknown user');
+SELECT pg_temp.throws_code($$SELECT multistore.store_manager_assign((SELECT admin FROM sess), 'no_such_store', (SELECT id FROM target))$$,
+                           'M4404', 'not_found', 'assigning to an unknown store');
+SELECT multistore.user_set_role((SELECT admin FROM sess), (SELECT id FROM target), 'customer');
+SELECT pg_temp.throws_code($$SELECT multistore.store_manager_assign((SELECT admin FROM sess), 't_role', (SELECT id FROM target))$$,
+                           'M4400', 'validation_failed', 'only store managers manage stores');
+SELECT pg_temp.throws_code($$SELECT multistore_internal.user_create('not an email', 'long enough', 'A', 'B', 'admin')$$,
+                           'M4400', 'validation_failed', 'user_create checks the email');
+SELECT is(multistore_internal.user_create('ADMIN@example.com', 'another-password', 'A', 'B', 'admin'),
+          (SELECT id FROM multistore.users WHERE email = 'admin@example.com'),
+          'user_create returns the existing account for a taken email, in any case');
 
 SELECT * FROM finish();
 ROLLBACK;
