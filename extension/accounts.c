@@ -121,21 +121,28 @@ AccountsEmailNormalise(const char *raw)
 	return email;
 }
 
-void
-AccountsRequireManagerOf(const MsCaller *caller, const char *store_id)
+bool
+AccountsManages(const MsCaller *caller, const char *store_id)
 {
 	Oid	  types[2] = {UUIDOID, TEXTOID};
 	Datum values[2];
 
 	if (caller->role == MS_ROLE_ADMIN)
-		return;
+		return true;
+	if (caller->role != MS_ROLE_STORE_MANAGER)
+		return false;
 	values[0] = UUIDPGetDatum(&caller->user_id);
 	values[1] = CStringGetTextDatum(store_id);
-	if (caller->role != MS_ROLE_STORE_MANAGER ||
-		MsExecute(MsPlan(&manages_plan,
-						 "SELECT 1 FROM multistore.store_managers WHERE user_id = $1 AND store_id = $2", 2,
-						 types),
-				  values, NULL, true, 1) == 0)
+	return MsExecute(MsPlan(&manages_plan,
+							"SELECT 1 FROM multistore.store_managers WHERE user_id = $1 AND store_id = $2", 2,
+							types),
+					 values, NULL, true, 1) == 1;
+}
+
+void
+AccountsRequireManagerOf(const MsCaller *caller, const char *store_id)
+{
+	if (!AccountsManages(caller, store_id))
 		MsError(ERRCODE_MS_FORBIDDEN, "forbidden", "only a manager of store \"%s\" or an admin may do this",
 				store_id);
 }

@@ -51,6 +51,9 @@ extern char *AccountsEmailNormalise(const char *raw);
 /* Writes the member "user":{id,email,firstName,lastName,phone,role,managedStores,createdAt}, inside SPI */
 extern void AccountsWriteUser(JsonWriter *w, Datum user_id);
 
+/* Does the caller manage store_id (or is an admin)?  Inside SPI. */
+extern bool AccountsManages(const MsCaller *caller, const char *store_id);
+
 /* Raises forbidden unless the caller manages store_id or is an admin */
 extern void AccountsRequireManagerOf(const MsCaller *caller, const char *store_id);
 

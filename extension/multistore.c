@@ -14,7 +14,9 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+#include "inventory.h"
 #include "json_build.h"
+#include "reservations.h"
 
 #include "multistore.h"
 
@@ -28,6 +30,8 @@ _PG_init(void)
 	StoresInit();
 	PasswordsInit();
 	SessionsInit();
+	InventoryInit();
+	ReservationsInit();
 
 	MarkGUCPrefixReserved("multistore");
 }

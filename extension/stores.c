@@ -24,6 +24,7 @@
 #include "utils/timestamp.h"
 
 #include "errors.h"
+#include "inventory.h"
 #include "json_build.h"
 #include "multistore.h"
 #include "stores.h"
@@ -50,6 +51,25 @@ int	   multistore_nearby_max_results = STORES_MAX_RESULTS;
 	" ORDER BY s.location <-> q.p "                                                                          \
 	" LIMIT " CppAsString2(STORES_RESULTS_CEILING)
 
+/*
+ * The nearby query with a basket: only stores where every product is
+ * available now in the quantity asked.  The check is a filter on the same
+ * index scan, which keeps walking outwards until enough stores pass.
+ */
+#define NEARBY_BASKET_SQL                                                                                    \
+	"SELECT s.id, s.name, s.address, ST_Y(s.location::geometry), ST_X(s.location::geometry), "               \
+	"       ST_Distance(s.location, q.p), s.time_zone, s.opening_hours, s.hours_exceptions, "                \
+	"       s.accepting_orders "                                                                             \
+	"  FROM multistore.stores s, "                                                                           \
+	"       (SELECT ST_SetSRID(ST_MakePoint($2, $1), 4326)::geography AS p) q "                              \
+	" WHERE ST_DWithin(s.location, q.p, $3 * 1000.0) "                                                       \
+	"   AND NOT EXISTS (SELECT 1 FROM unnest($4::text[], $5::int4[]) AS b(product_id, quantity) "            \
+	"                    CROSS JOIN LATERAL " INVENTORY_LEVEL_SQL(                                           \
+		"s.id", "b.product_id") " l "                                                                        \
+								"                   WHERE l.available < b.quantity) "                        \
+								" ORDER BY s.location <-> q.p "                                              \
+								" LIMIT " CppAsString2(STORES_RESULTS_CEILING)
+
 #define STORE_SQL                                                                                            \
 	"SELECT id, name, address, phone, ST_Y(location::geometry), ST_X(location::geometry), "                  \
 	"       time_zone, opening_hours, hours_exceptions, delivery_radius_km::float8, "                        \
@@ -57,6 +77,8 @@ int	   multistore_nearby_max_results = STORES_MAX_RESULTS;
 	"  FROM multistore.stores WHERE id = $1"
 
 static SPIPlanPtr nearby_plan = NULL;
+static SPIPlanPtr nearby_basket_plan = NULL;
+static SPIPlanPtr basket_unknown_plan = NULL;
 static SPIPlanPtr store_plan = NULL;
 static SPIPlanPtr store_for_update_plan = NULL;
 static SPIPlanPtr availability_plan = NULL;
@@ -176,10 +198,85 @@ StoreWrite(JsonWriter *w, const StoreRow *row, TimestampTz now)
 	JwTimestamp(w, "updatedAt", row->updated_at);
 }
 
+/* A basket for the nearby search: products and quantities, as two arrays */
+typedef struct Basket
+{
+	int	  n;
+	Datum products;	  /* text[] */
+	Datum quantities; /* int4[] */
+} Basket;
+
+/*
+ * ReadBasket parses "prod_1:2" / "prod_7" items (quantity 1), summing a
+ * product named twice; problems go into v under "productIds".
+ */
+static void
+ReadBasket(ArrayType *items, Basket *basket, MsValidation *v)
+{
+	Datum *elems;
+	bool  *nulls;
+	int	   n;
+	Datum *products;
+	Datum *quantities;
+	char **ids;
+	int	   kept = 0;
+
+	deconstruct_array(items, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	basket->n = 0;
+	if (n > STORES_MAX_BASKET)
+	{
+		MsValidationAdd(v, "productIds", "may name at most %d products", STORES_MAX_BASKET);
+		return;
+	}
+	products = palloc(sizeof(Datum) * Max(n, 1));
+	quantities = palloc(sizeof(Datum) * Max(n, 1));
+	ids = palloc(sizeof(char *) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		char *item = nulls[i] ? pstrdup("") : TextDatumGetCString(elems[i]);
+		char *colon = strchr(item, ':');
+		long  qty = 1;
+		int	  k;
+
+		if (colon)
+		{
+			char *end;
+
+			*colon = '\0';
+			qty = strtol(colon + 1, &end, 10);
+			if (*end != '\0' || end == colon + 1 || qty < 1 || qty > 999)
+			{
+				MsValidationAdd(v, "productIds",
+								"quantities must be whole numbers from 1 to 999 (\"prod_1:2\")");
+				return;
+			}
+		}
+		if (!MsIdIsValid(item))
+		{
+			MsValidationAdd(v, "productIds",
+							"must be product ids, each optionally with a quantity (\"prod_1:2,prod_7\")");
+			return;
+		}
+		for (k = 0; k < kept && strcmp(ids[k], item) != 0; k++)
+			;
+		if (k < kept)
+			quantities[k] = Int32GetDatum(DatumGetInt32(quantities[k]) + (int32) qty);
+		else
+		{
+			ids[kept] = item;
+			products[kept] = CStringGetTextDatum(item);
+			quantities[kept++] = Int32GetDatum((int32) qty);
+		}
+	}
+	basket->n = kept;
+	basket->products = PointerGetDatum(construct_array(products, kept, TEXTOID, -1, false, TYPALIGN_INT));
+	basket->quantities = PointerGetDatum(construct_array(quantities, kept, INT4OID, 4, true, TYPALIGN_INT));
+}
+
 /* Reads the nearby arguments, applying defaults for NULLs, and validates them */
 static void
 NearbyArguments(FunctionCallInfo fcinfo, double *latitude, double *longitude, double *radius_km,
-				int32 *max_results)
+				int32 *max_results, Basket *basket)
 {
 	MsValidation v;
 
@@ -207,7 +304,30 @@ NearbyArguments(FunctionCallInfo fcinfo, double *latitude, double *longitude, do
 	*max_results = PG_ARGISNULL(3) ? STORES_DEFAULT_RESULTS : PG_GETARG_INT32(3);
 	if (*max_results < 1 || *max_results > multistore_nearby_max_results)
 		MsValidationAdd(&v, "limit", "must be between 1 and %d", multistore_nearby_max_results);
+	basket->n = 0;
+	if (PG_NARGS() > 4 && !PG_ARGISNULL(4))
+		ReadBasket(PG_GETARG_ARRAYTYPE_P(4), basket, &v);
 	MsValidationCheck(&v);
+}
+
+/* Raises not_found naming the basket's products the catalogue does not know */
+static void
+CheckBasketProducts(Basket *basket)
+{
+	Oid	  types[1] = {TEXTARRAYOID};
+	Datum values[1] = {basket->products};
+	char *unknown;
+
+	MsExecute(MsPlan(&basket_unknown_plan,
+					 "SELECT coalesce(json_agg(u.id ORDER BY u.id), '[]')::text FROM unnest($1) AS u(id) "
+					 " WHERE NOT EXISTS (SELECT 1 FROM multistore.products p WHERE p.id = u.id)",
+					 1, types),
+			  values, NULL, true, 1);
+	unknown = MsColumnText(0, 1);
+	if (strcmp(unknown, "[]") != 0)
+		MsErrorDetail(ERRCODE_MS_NOT_FOUND, "not_found",
+					  psprintf("\"resource\":\"product\",\"productIds\":%s", unknown), "unknown products: %s",
+					  unknown);
 }
 
 /* A row of the nearby scan kept for the answer */
@@ -241,15 +361,16 @@ ms_stores_nearby(PG_FUNCTION_ARGS)
 {
 	double		latitude = 0, longitude = 0, radius_km;
 	int32		max_results;
-	Oid			types[3] = {FLOAT8OID, FLOAT8OID, FLOAT8OID};
-	Datum		values[3];
+	Oid			types[5] = {FLOAT8OID, FLOAT8OID, FLOAT8OID, TEXTARRAYOID, INT4ARRAYOID};
+	Datum		values[5];
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	JsonWriter	w;
 	Portal		portal;
 	NearbyHit  *hits;
 	int			nhits = 0;
+	Basket		basket;
 
-	NearbyArguments(fcinfo, &latitude, &longitude, &radius_km, &max_results);
+	NearbyArguments(fcinfo, &latitude, &longitude, &radius_km, &max_results, &basket);
 
 	JwInit(&w);
 	JwObjectStart(&w, NULL);
@@ -259,7 +380,16 @@ ms_stores_nearby(PG_FUNCTION_ARGS)
 	values[0] = Float8GetDatum(latitude);
 	values[1] = Float8GetDatum(longitude);
 	values[2] = Float8GetDatum(radius_km);
-	portal = SPI_cursor_open(NULL, MsPlan(&nearby_plan, NEARBY_SQL, 3, types), values, NULL, true);
+	if (basket.n == 0)
+		portal = SPI_cursor_open(NULL, MsPlan(&nearby_plan, NEARBY_SQL, 3, types), values, NULL, true);
+	else
+	{
+		CheckBasketProducts(&basket);
+		values[3] = basket.products;
+		values[4] = basket.quantities;
+		portal = SPI_cursor_open(NULL, MsPlan(&nearby_basket_plan, NEARBY_BASKET_SQL, 5, types), values, NULL,
+								 true);
+	}
 	/* the index scan runs only as far as these rows */
 	SPI_cursor_fetch(portal, true, max_results);
 
@@ -319,18 +449,25 @@ ms_stores_nearby_explain(PG_FUNCTION_ARGS)
 	int32		   max_results;
 	StringInfoData plan;
 	char		  *execute;
+	Basket		   basket;
 
-	NearbyArguments(fcinfo, &latitude, &longitude, &radius_km, &max_results);
-	execute =
-		psprintf("EXPLAIN (COSTS OFF) EXECUTE multistore_nearby_explain(%s, %s, %s)",
-				 float8out_internal(latitude), float8out_internal(longitude), float8out_internal(radius_km));
+	NearbyArguments(fcinfo, &latitude, &longitude, &radius_km, &max_results, &basket);
+	/* the basket's contents do not change a generic plan: a one-item basket stands for any */
+	execute = psprintf("EXPLAIN (COSTS OFF) EXECUTE multistore_nearby%s_explain(%s, %s, %s%s)",
+					   basket.n ? "_basket" : "", float8out_internal(latitude), float8out_internal(longitude),
+					   float8out_internal(radius_km), basket.n ? ", '{x}', '{1}'" : "");
 
 	initStringInfo(&plan);
 	SPI_connect();
 	if (SPI_execute("SELECT 1 FROM pg_prepared_statements WHERE name = 'multistore_nearby_explain'", true,
 					1) == SPI_OK_SELECT &&
 		SPI_processed == 0)
+	{
 		SPI_execute("PREPARE multistore_nearby_explain(float8, float8, float8) AS " NEARBY_SQL, false, 0);
+		SPI_execute("PREPARE multistore_nearby_basket_explain(float8, float8, float8, text[], int4[]) "
+					"AS " NEARBY_BASKET_SQL,
+					false, 0);
+	}
 	SPI_execute("SET LOCAL plan_cache_mode = force_generic_plan", false, 0);
 	if (SPI_execute(execute, false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "EXPLAIN of the nearby query failed");
@@ -448,12 +585,11 @@ ms_store_availability(PG_FUNCTION_ARGS)
 	values[0] = CStringGetTextDatum(store_id);
 	values[1] = PointerGetDatum(product_ids);
 	n = MsExecute(MsPlan(&availability_plan,
-						 "SELECT q.id, p.id IS NOT NULL, COALESCE(i.on_hand, 0) "
+						 "SELECT q.id, p.id IS NOT NULL, l.available "
 						 "  FROM unnest($2) WITH ORDINALITY AS q(id, ord) "
 						 "  LEFT JOIN multistore.products p ON p.id = q.id "
-						 "  LEFT JOIN multistore.inventory i "
-						 "         ON i.store_id = $1 AND i.product_id = q.id "
-						 " ORDER BY q.ord",
+						 "  CROSS JOIN LATERAL " INVENTORY_LEVEL_SQL("$1", "q.id") " l "
+																				   " ORDER BY q.ord",
 						 2, types),
 				  values, NULL, true, 0);
 	initStringInfo(&unknown);
@@ -472,7 +608,7 @@ ms_store_availability(PG_FUNCTION_ARGS)
 		}
 		JwObjectStart(&w, NULL);
 		JwString(&w, "productId", id);
-		JwInt(&w, "available", DatumGetInt32(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 3, &isnull)));
+		JwInt(&w, "available", DatumGetInt64(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 3, &isnull)));
 		JwObjectEnd(&w);
 	}
 	if (unknown.len > 0)

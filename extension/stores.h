@@ -18,6 +18,7 @@
 #define STORES_DEFAULT_DELIVERY_KM 5.0
 #define STORES_MAX_DELIVERY_KM	   100.0
 #define STORES_MAX_PRODUCT_IDS	   100 /* per availability call */
+#define STORES_MAX_BASKET		   20  /* products in a nearby search's basket */
 
 extern double multistore_nearby_max_radius_km;
 extern int	  multistore_nearby_max_results;

@@ -41,7 +41,8 @@ const Route routes[] = {
 	/* stores */
 	{"GET",    "/api/stores/nearby",                 "multistore.stores_nearby",     ACCESS_PUBLIC,  200, CACHE_PUBLIC_SHORT, RATE_NONE, 0,     NULL,
 		{QUERY("latitude", "latitude", TYPE_NUMBER, REQUIRED), QUERY("longitude", "longitude", TYPE_NUMBER, REQUIRED),
-		 QUERY("radius", "radius_km", TYPE_NUMBER, OPTIONAL), QUERY("limit", "max_results", TYPE_INTEGER, OPTIONAL)}},
+		 QUERY("radius", "radius_km", TYPE_NUMBER, OPTIONAL), QUERY("limit", "max_results", TYPE_INTEGER, OPTIONAL),
+		 QUERY("productIds", "basket", TYPE_LIST, OPTIONAL)}},
 	{"GET",    "/api/stores/{storeId}",              "multistore.store_get",         ACCESS_PUBLIC,  200, CACHE_PUBLIC_SHORT, RATE_NONE, 0,     NULL,
 		{PATH("storeId", "store_id", TYPE_ID)}},
 	{"GET",    "/api/stores/{storeId}/availability", "multistore.store_availability", ACCESS_PUBLIC, 200, CACHE_PUBLIC_SHORT, RATE_NONE, 0,     NULL,
@@ -50,6 +51,16 @@ const Route routes[] = {
 		{SESSION, BODY("store")}},
 	{"PUT",    "/api/stores/{storeId}",              "multistore.store_update",      ACCESS_ADMIN,   200, CACHE_NO_STORE,     RATE_NONE, 0,     NULL,
 		{SESSION, PATH("storeId", "store_id", TYPE_ID), BODY("store")}},
+
+	/* stock and reservations (point of sale, click and collect) */
+	{"PUT",    "/api/stores/{storeId}/inventory/{productId}", "multistore.inventory_set", ACCESS_MANAGER, 200, CACHE_NO_STORE, RATE_NONE, 0, NULL,
+		{SESSION, PATH("storeId", "store_id", TYPE_ID), PATH("productId", "product_id", TYPE_ID), BODY("stock")}},
+	{"POST",   "/api/stores/{storeId}/reservations", "multistore.reservation_create", ACCESS_MANAGER, 201, CACHE_NO_STORE, RATE_NONE, 0, NULL,
+		{SESSION, PATH("storeId", "store_id", TYPE_ID), BODY("reservation")}},
+	{"GET",    "/api/reservations/{reservationId}",  "multistore.reservation_get",   ACCESS_MANAGER, 200, CACHE_NO_STORE,     RATE_NONE, 0,     NULL,
+		{SESSION, PATH("reservationId", "reservation_id", TYPE_UUID)}},
+	{"DELETE", "/api/reservations/{reservationId}",  "multistore.reservation_release", ACCESS_MANAGER, 200, CACHE_NO_STORE,   RATE_NONE, 0,     NULL,
+		{SESSION, PATH("reservationId", "reservation_id", TYPE_UUID)}},
 };
 /* clang-format on */
 

@@ -62,12 +62,17 @@ COMMENT ON INDEX products_sku_key IS 'multistore: one product per SKU';
 CREATE TABLE inventory (
 	store_id text NOT NULL REFERENCES stores ON DELETE CASCADE,
 	product_id text NOT NULL REFERENCES products ON DELETE CASCADE,
+	bucket smallint NOT NULL,
 	on_hand integer NOT NULL DEFAULT 0,
+	held integer NOT NULL DEFAULT 0,
 	updated_at timestamptz NOT NULL DEFAULT now(),
-	PRIMARY KEY (store_id, product_id),
-	CONSTRAINT inventory_on_hand_not_negative CHECK (on_hand >= 0)
+	PRIMARY KEY (store_id, product_id, bucket),
+	CONSTRAINT inventory_bucket_range CHECK (bucket BETWEEN 0 AND 63),
+	CONSTRAINT inventory_on_hand_not_negative CHECK (on_hand >= 0),
+	CONSTRAINT inventory_held_not_negative CHECK (held >= 0)
 );
-COMMENT ON TABLE inventory IS 'multistore: stock on hand per store and product';
+COMMENT ON TABLE inventory IS 'multistore: stock per store and product, split into buckets that sessions lock independently; a product''s on hand and held are the sums over its buckets';
+COMMENT ON COLUMN inventory.held IS 'units held by this bucket''s active holds (reservation_holds), overdue ones included until they are written down';
 CREATE INDEX inventory_product_idx ON inventory (product_id);
 COMMENT ON INDEX inventory_product_idx IS 'multistore: stock of one product across stores';
 
@@ -129,6 +134,49 @@ CREATE INDEX refresh_tokens_session_idx ON refresh_tokens (session_id);
 COMMENT ON INDEX refresh_tokens_session_idx IS 'multistore: the tokens of one session family';
 
 ------------------------------------------------------------------------------
+-- Reservations
+------------------------------------------------------------------------------
+
+CREATE TABLE reservations (
+	store_id text NOT NULL REFERENCES stores ON DELETE CASCADE,
+	id uuid NOT NULL DEFAULT gen_random_uuid(),
+	status text NOT NULL DEFAULT 'active',
+	owner_type text NOT NULL,
+	owner_ref text,
+	created_by uuid REFERENCES users ON DELETE SET NULL,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	expires_at timestamptz NOT NULL,
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (store_id, id),
+	CONSTRAINT reservations_status_known CHECK (status IN ('active', 'consumed', 'released', 'expired')),
+	CONSTRAINT reservations_owner_known CHECK (owner_type IN ('order', 'cart', 'external'))
+);
+COMMENT ON TABLE reservations IS 'multistore: stock held at one store for a while; an active reservation past expires_at is expired';
+CREATE INDEX reservations_id_idx ON reservations (id);
+COMMENT ON INDEX reservations_id_idx IS 'multistore: reservations by id (unique by construction; the key carries store_id for distribution)';
+CREATE INDEX reservations_due_idx ON reservations (expires_at) WHERE status = 'active';
+COMMENT ON INDEX reservations_due_idx IS 'multistore: the sweep finds overdue reservations';
+
+CREATE TABLE reservation_holds (
+	store_id text NOT NULL,
+	reservation_id uuid NOT NULL,
+	product_id text NOT NULL,
+	bucket smallint NOT NULL,
+	quantity integer NOT NULL,
+	state text NOT NULL DEFAULT 'active',
+	expires_at timestamptz NOT NULL,
+	PRIMARY KEY (store_id, reservation_id, product_id, bucket),
+	FOREIGN KEY (store_id, reservation_id) REFERENCES reservations ON DELETE CASCADE,
+	CONSTRAINT reservation_holds_quantity_positive CHECK (quantity > 0),
+	CONSTRAINT reservation_holds_state_known CHECK (state IN ('active', 'consumed', 'released', 'expired'))
+);
+COMMENT ON TABLE reservation_holds IS 'multistore: what a reservation holds in each bucket; a hold changes state only under its bucket''s row lock';
+CREATE INDEX reservation_holds_reservation_idx ON reservation_holds (reservation_id);
+COMMENT ON INDEX reservation_holds_reservation_idx IS 'multistore: the holds of one reservation';
+CREATE INDEX reservation_holds_due_idx ON reservation_holds (store_id, product_id, expires_at) WHERE state = 'active';
+COMMENT ON INDEX reservation_holds_due_idx IS 'multistore: overdue holds of a product, counted as released by readers and written down by writers';
+
+------------------------------------------------------------------------------
 -- The SQL API.  Every function returns the response body as json; errors
 -- carry a SQLSTATE of class M4/M5 and DETAIL {"code":...} (docs/errors.md).
 ------------------------------------------------------------------------------
@@ -141,12 +189,12 @@ COMMENT ON FUNCTION health() IS
 '{"db":"ok","extensionVersion":...,"libraryVersion":...}: the installed version and the loaded library''s';
 
 CREATE FUNCTION stores_nearby(latitude float8, longitude float8, radius_km float8 DEFAULT 10,
-                              max_results integer DEFAULT 20)
+                              max_results integer DEFAULT 20, basket text[] DEFAULT NULL)
 RETURNS json
 AS 'MODULE_PATHNAME', 'ms_stores_nearby'
 LANGUAGE C STABLE PARALLEL SAFE;
-COMMENT ON FUNCTION stores_nearby(float8, float8, float8, integer) IS
-'stores within radius_km (0 < r <= 100) of a point, nearest first: {"stores":[{id,name,address,location,distanceKm,isOpen,acceptingOrders}]}';
+COMMENT ON FUNCTION stores_nearby(float8, float8, float8, integer, text[]) IS
+'stores within radius_km (0 < r <= 100) of a point, nearest first: {"stores":[{id,name,address,location,distanceKm,isOpen,acceptingOrders}]}; with a basket (''prod_1:2'', ''prod_7''), only stores where every product is available now in that quantity';
 
 CREATE FUNCTION store_get(store_id text)
 RETURNS json
@@ -176,6 +224,82 @@ AS 'MODULE_PATHNAME', 'ms_store_update'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION store_update(uuid, text, jsonb) IS
 'changes the given fields of a store (admin); absent fields keep their value';
+
+CREATE FUNCTION inventory_set(session_id uuid, store_id text, product_id text, stock jsonb)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_inventory_set'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION inventory_set(uuid, text, text, jsonb) IS
+'sets stock on hand {"onHand":n} (managers of the store, admins): {"stock":{storeId,productId,onHand,held,available}}; below what is held leaves available at 0';
+
+CREATE FUNCTION reservation_create(session_id uuid, store_id text, reservation jsonb)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_reservation_create'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION reservation_create(uuid, text, jsonb) IS
+'holds stock at a store, every line or none (managers of the store, admins): {items:[{productId,quantity}],ttlSeconds?,reference?} -> {"reservation":{...}}; out_of_stock names every short line';
+
+CREATE FUNCTION reservation_get(session_id uuid, reservation_id uuid)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_reservation_get'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION reservation_get(uuid, uuid) IS
+'{"reservation":{id,storeId,status,ownerType,ownerRef,items,createdAt,expiresAt,updatedAt}} for managers of its store and admins';
+
+CREATE FUNCTION reservation_release(session_id uuid, reservation_id uuid)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_reservation_release'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION reservation_release(uuid, uuid) IS
+'releases a reservation: held stock returns; releasing a released or expired one changes nothing';
+
+CREATE FUNCTION reservation_consume(session_id uuid, reservation_id uuid)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_reservation_consume'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION reservation_consume(uuid, uuid) IS
+'turns a reservation into a sale: on hand goes down by what was held and the holds end';
+
+CREATE FUNCTION reservation_extend(session_id uuid, reservation_id uuid, ttl_seconds integer)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_reservation_extend'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION reservation_extend(uuid, uuid, integer) IS
+'makes an active reservation expire ttl_seconds from now';
+
+CREATE FUNCTION reservations_expire()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'ms_reservations_expire'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION reservations_expire() IS
+'the sweep: writes down overdue reservations as expired and returns their stock, skipping rows in use; returns how many it expired';
+REVOKE ALL ON FUNCTION reservations_expire() FROM public;
+-- Run by pg_cron (jobs_schedule) as the extension's owner; grant to a DBA role if needed.
+
+CREATE FUNCTION jobs_schedule()
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_jobs_schedule'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION jobs_schedule() IS
+'schedules every periodic job with pg_cron in this database (idempotent); without pg_cron here, says where it is and what to run there';
+REVOKE ALL ON FUNCTION jobs_schedule() FROM public;
+-- For DBAs.
+
+CREATE FUNCTION jobs_schedule_sql()
+RETURNS text
+AS 'MODULE_PATHNAME', 'ms_jobs_schedule_sql'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION jobs_schedule_sql() IS
+'the cron.schedule_in_database statements that schedule this database''s jobs from pg_cron''s own database';
+
+CREATE FUNCTION jobs_unschedule()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'ms_jobs_unschedule'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION jobs_unschedule() IS
+'removes every job of the extension for this database from pg_cron; returns how many';
+REVOKE ALL ON FUNCTION jobs_unschedule() FROM public;
+-- For DBAs.
 
 CREATE FUNCTION account_register(registration jsonb)
 RETURNS json
@@ -254,13 +378,14 @@ REVOKE ALL ON FUNCTION stores_generate(integer, integer) FROM public;
 
 CREATE FUNCTION multistore_internal.stores_nearby_explain(latitude float8, longitude float8,
                                                         radius_km float8 DEFAULT 10,
-                                                        max_results integer DEFAULT 20)
+                                                        max_results integer DEFAULT 20,
+                                                        basket text[] DEFAULT NULL)
 RETURNS text
 AS 'MODULE_PATHNAME', 'ms_stores_nearby_explain'
 LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION multistore_internal.stores_nearby_explain(float8, float8, float8, integer) IS
-'the plan of the nearby-stores query for these arguments (EXPLAIN, COSTS OFF)';
-REVOKE ALL ON FUNCTION multistore_internal.stores_nearby_explain(float8, float8, float8, integer) FROM public;
+COMMENT ON FUNCTION multistore_internal.stores_nearby_explain(float8, float8, float8, integer, text[]) IS
+'the generic plan of the nearby-stores query (with a basket when one is given), EXPLAIN COSTS OFF';
+REVOKE ALL ON FUNCTION multistore_internal.stores_nearby_explain(float8, float8, float8, integer, text[]) FROM public;
 -- For DBAs and tests.
 
 ------------------------------------------------------------------------------
@@ -295,6 +420,8 @@ $pin$;
 SELECT pg_catalog.pg_extension_config_dump('stores', '');
 SELECT pg_catalog.pg_extension_config_dump('products', '');
 SELECT pg_catalog.pg_extension_config_dump('inventory', '');
+SELECT pg_catalog.pg_extension_config_dump('reservations', '');
+SELECT pg_catalog.pg_extension_config_dump('reservation_holds', '');
 SELECT pg_catalog.pg_extension_config_dump('users', '');
 SELECT pg_catalog.pg_extension_config_dump('store_managers', '');
 SELECT pg_catalog.pg_extension_config_dump('sessions', '');

@@ -124,13 +124,16 @@ SELECT 'prod_' || (base.b + 40 * size.k), 'SKU-' || upper(left(base.category, 3)
 ON CONFLICT (id) DO NOTHING;
 
 -- Stock: 0..60 units, the same on every run; every 17th pair is out of stock.
-INSERT INTO multistore.inventory (store_id, product_id, on_hand)
-SELECT s.id, p.id,
-       CASE WHEN (hashtext(s.id || '/' || p.id) & 2147483647) % 17 = 0 THEN 0
-            ELSE 5 + (hashtext(p.id || '/' || s.id) & 2147483647) % 56 END
+-- Each pair's stock is spread over 16 buckets (multistore.inventory_buckets).
+INSERT INTO multistore.inventory (store_id, product_id, bucket, on_hand)
+SELECT s.id, p.id, b.n,
+       t.units / 16 + CASE WHEN b.n < t.units % 16 THEN 1 ELSE 0 END
   FROM multistore.stores s CROSS JOIN multistore.products p
+ CROSS JOIN LATERAL (SELECT CASE WHEN (hashtext(s.id || '/' || p.id) & 2147483647) % 17 = 0 THEN 0
+                                 ELSE 5 + (hashtext(p.id || '/' || s.id) & 2147483647) % 56 END AS units) t
+ CROSS JOIN generate_series(0, 15) AS b(n)
  WHERE s.id ~ '^store_[0-9]+$' AND p.id ~ '^prod_[0-9]+$'
-ON CONFLICT (store_id, product_id) DO NOTHING;
+ON CONFLICT (store_id, product_id, bucket) DO NOTHING;
 
 -- Demo accounts, password "multistore-demo" (Argon2id, hashed by the extension)
 \o /dev/null
@@ -149,5 +152,5 @@ ON CONFLICT DO NOTHING;
 SELECT format('sample data: %s stores, %s products, %s stock rows',
               (SELECT count(*) FROM multistore.stores WHERE id ~ '^store_'),
               (SELECT count(*) FROM multistore.products),
-              (SELECT count(*) FROM multistore.inventory))
+              (SELECT count(DISTINCT (store_id, product_id)) FROM multistore.inventory))
     || format(', %s demo accounts', (SELECT count(*) FROM multistore.users WHERE email LIKE '%@example.com'));

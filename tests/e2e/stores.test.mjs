@@ -86,7 +86,7 @@ test('availability reports each product at the store', async () => {
   const res = await api('GET', '/api/stores/store_1/availability?productIds=prod_1,prod_2');
   assert.equal(res.status, 200);
   assert.deepEqual(Object.keys(res.body).sort(), ['acceptingOrders', 'isOpen', 'nextOpensAt', 'products', 'storeId']);
-  const expected = Number(sql("SELECT on_hand FROM multistore.inventory WHERE store_id = 'store_1' AND product_id = 'prod_1'"));
+  const expected = Number(sql("SELECT sum(on_hand) - sum(held) FROM multistore.inventory WHERE store_id = 'store_1' AND product_id = 'prod_1'"));
   assert.deepEqual(res.body.products[0], { productId: 'prod_1', available: expected });
   assert.equal(res.body.isOpen, true, 'store_1 is open around the clock');
   const closed = await api('GET', '/api/stores/store_4/availability');

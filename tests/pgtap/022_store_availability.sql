@@ -6,7 +6,7 @@ SELECT plan(10);
 SELECT pg_temp.add_store('t_av', -60, 0);
 INSERT INTO multistore.products (id, sku, name, price) VALUES
   ('t_p1', 'T-P1', 'Test one', 1.00), ('t_p2', 'T-P2', 'Test two', 2.00), ('t_p3', 'T-P3', 'Test three', 3.00);
-INSERT INTO multistore.inventory (store_id, product_id, on_hand) VALUES ('t_av', 't_p1', 7), ('t_av', 't_p2', 0);
+INSERT INTO multistore.inventory (store_id, product_id, bucket, on_hand) VALUES ('t_av', 't_p1', 0, 4), ('t_av', 't_p1', 1, 3), ('t_av', 't_p2', 0, 0);
 
 SELECT is(multistore.store_availability('t_av', '{t_p1,t_p2,t_p3}', '2026-11-23 12:00Z')::jsonb,
           '{"storeId":"t_av","isOpen":true,"acceptingOrders":true,"nextOpensAt":null,

@@ -1,0 +1,48 @@
+-- pg_cron: the jobs are scheduled once however often asked, the sweep runs
+-- within about a minute and expires an overdue hold, and they can be
+-- removed.  Commits its fixtures (ids t_cron*) and removes them.
+\ir helpers.psql
+SELECT plan(9);
+
+SELECT has_schema('cron', 'pg_cron is installed in this database');
+SELECT is((multistore.jobs_schedule()::jsonb)->'jobs'->0->>'name', 'multistore-expire-reservations', 'jobs_schedule schedules the sweep');
+SELECT is((multistore.jobs_schedule()::jsonb)->'jobs'->0->>'schedule', '* * * * *', 'every minute, and calling it twice is safe');
+SELECT is((SELECT count(*)::int FROM cron.job WHERE jobname = 'multistore-expire-reservations' AND database = current_database()),
+          1, 'one job, not two');
+SELECT matches(multistore.jobs_schedule_sql(), 'cron\.schedule_in_database\(''multistore-expire-reservations'', ''\* \* \* \* \*'', ''SELECT multistore\.reservations_expire\(\)'', ''' || current_database() || '''\)',
+               'jobs_schedule_sql gives the statement for pg_cron''s database');
+
+-- an overdue hold for the job to find
+SELECT pg_temp.add_store('t_cron', -62, 0);
+SELECT pg_temp.add_product('t_cron_p');
+CREATE TEMP TABLE sess AS SELECT pg_temp.session_for('admin') AS admin;
+SELECT multistore.inventory_set(admin, 't_cron', 't_cron_p', '{"onHand":3}') FROM sess;
+CREATE TEMP TABLE r AS
+SELECT (multistore.reservation_create(admin, 't_cron', '{"items":[{"productId":"t_cron_p","quantity":2}],"ttlSeconds":1}')::jsonb
+        ->'reservation'->>'id')::uuid AS id FROM sess;
+CREATE TEMP TABLE started AS SELECT clock_timestamp() AS at;
+
+-- waits (at most 90 s) for the job to write the reservation down
+CREATE FUNCTION pg_temp.wait_for_sweep() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+	FOR i IN 1..90 LOOP
+		IF (SELECT status FROM multistore.reservations WHERE id = (SELECT id FROM r)) = 'expired' THEN
+			RETURN true;
+		END IF;
+		PERFORM pg_sleep(1);
+	END LOOP;
+	RETURN false;
+END $$;
+SELECT ok(pg_temp.wait_for_sweep(), 'the scheduled sweep expired the overdue reservation');
+SELECT is((SELECT sum(held)::int FROM multistore.inventory WHERE store_id = 't_cron'), 0, 'and returned its stock');
+SELECT ok(EXISTS (SELECT 1 FROM cron.job_run_details d JOIN cron.job j USING (jobid)
+                   WHERE j.jobname = 'multistore-expire-reservations' AND d.status = 'succeeded'
+                     AND d.start_time >= (SELECT at FROM started)),
+          'pg_cron recorded a successful run');
+
+SELECT is(multistore.jobs_unschedule(), 1::bigint, 'jobs_unschedule removes the job');
+
+DELETE FROM multistore.stores WHERE id = 't_cron';
+DELETE FROM multistore.products WHERE id = 't_cron_p';
+DELETE FROM multistore.users WHERE id = (SELECT user_id FROM multistore.sessions WHERE id = (SELECT admin FROM sess));
+SELECT * FROM finish();
