@@ -20,12 +20,15 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "access/xact.h"
 #include "common/pg_prng.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 #include "accounts.h"
@@ -215,27 +218,51 @@ InventoryTake(const char *store_id, const char *product_id, int32 quantity, Datu
 	Buckets b;
 	int64	total_on_hand = 0, total_held = 0;
 
-	/* fast path: one free bucket with enough, from a random start */
+	/*
+	 * fast path: one free bucket with enough, from a random start.  It runs
+	 * in a subtransaction: a row that SKIP LOCKED locked but whose newer
+	 * version then failed the availability check stays locked, and a stray
+	 * lock taken out of bucket order would let the exact path deadlock.
+	 * Rolling the subtransaction back when nothing was found drops them.
+	 */
 	values[0] = CStringGetTextDatum(store_id);
 	values[1] = CStringGetTextDatum(product_id);
 	values[2] = Int32GetDatum(quantity);
 	values[3] = Int16GetDatum((int16) pg_prng_uint64_range(&pg_global_prng_state, 0, 63));
-	if (MsExecute(MsPlan(&fast_plan,
-						 "UPDATE multistore.inventory i SET held = i.held + $3 "
-						 "  FROM (SELECT bucket FROM multistore.inventory "
-						 "         WHERE store_id = $1 AND product_id = $2 AND on_hand - held >= $3 "
-						 "         ORDER BY bucket < $4, bucket "
-						 "         LIMIT 1 FOR UPDATE SKIP LOCKED) f "
-						 " WHERE i.store_id = $1 AND i.product_id = $2 AND i.bucket = f.bucket "
-						 "RETURNING i.bucket",
-						 4, types),
-				  values, NULL, false, 1) == 1)
 	{
-		bool  isnull;
-		int16 bucket = DatumGetInt16(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		MemoryContext caller_context = CurrentMemoryContext;
+		ResourceOwner caller_owner = CurrentResourceOwner;
+		bool		  found;
+		int16		  bucket = 0;
 
-		InsertHold(store_id, reservation_id, product_id, bucket, quantity, expires_at);
-		return true;
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(caller_context);
+		found = MsExecute(MsPlan(&fast_plan,
+								 "UPDATE multistore.inventory i SET held = i.held + $3 "
+								 "  FROM (SELECT bucket FROM multistore.inventory "
+								 "         WHERE store_id = $1 AND product_id = $2 AND on_hand - held >= $3 "
+								 "         ORDER BY bucket < $4, bucket "
+								 "         LIMIT 1 FOR UPDATE SKIP LOCKED) f "
+								 " WHERE i.store_id = $1 AND i.product_id = $2 AND i.bucket = f.bucket "
+								 "RETURNING i.bucket",
+								 4, types),
+						  values, NULL, false, 1) == 1;
+		if (found)
+		{
+			bool isnull;
+
+			bucket = DatumGetInt16(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+			ReleaseCurrentSubTransaction();
+		}
+		else
+			RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller_context);
+		CurrentResourceOwner = caller_owner;
+		if (found)
+		{
+			InsertHold(store_id, reservation_id, product_id, bucket, quantity, expires_at);
+			return true;
+		}
 	}
 
 	/* exact path: the whole product, locked in bucket order */

@@ -202,7 +202,8 @@ LockReservation(pg_uuid_t id, LockedReservation *r)
 	bool  isnull;
 
 	if (MsExecute(MsPlan(&lock_plan,
-						 "SELECT r.store_id, r.status, r.expires_at <= now() FROM multistore.reservations r "
+						 "SELECT r.store_id, r.status, r.expires_at <= clock_timestamp() FROM "
+						 "multistore.reservations r "
 						 " WHERE r.id = $1 FOR UPDATE",
 						 1, types),
 				  values, NULL, false, 1) == 0)
@@ -269,18 +270,37 @@ InvalidTransition(const char *status, const char *action)
 }
 
 /*
- * Expired: an overdue active reservation is written down as expired (its
- * holds end) before anything else is decided about it.
+ * Settle decides, with the reservation's row and its holds' buckets locked,
+ * whether an active reservation is still active.  It is not when it is
+ * overdue, or when a hold of it was already written down as expired by a
+ * session whose clock said so (transactions read the time at their start,
+ * so two can disagree about the same instant; the holds settle it).  Then
+ * the rest of its holds end as expired too, and so does its status.
  */
 static void
-ExpireIfOverdue(pg_uuid_t id, LockedReservation *r)
+Settle(pg_uuid_t id, LockedReservation *r)
 {
-	if (strcmp(r->status, "active") == 0 && r->overdue)
+	static SPIPlanPtr plan = NULL;
+	Oid				  types[2] = {TEXTOID, UUIDOID};
+	Datum			  values[2];
+
+	if (strcmp(r->status, "active") != 0)
+		return;
+	LockHoldBuckets(r->store_id, id);
+	if (!r->overdue)
 	{
-		FinishHolds(r->store_id, id, "expired");
-		SetStatus(id, "expired");
-		r->status = "expired";
+		values[0] = CStringGetTextDatum(r->store_id);
+		values[1] = UUIDPGetDatum(&id);
+		if (MsExecute(MsPlan(&plan,
+							 "SELECT 1 FROM multistore.reservation_holds "
+							 " WHERE store_id = $1 AND reservation_id = $2 AND state = 'expired' LIMIT 1",
+							 2, types),
+					  values, NULL, false, 1) == 0)
+			return;
 	}
+	FinishHolds(r->store_id, id, "expired");
+	SetStatus(id, "expired");
+	r->status = "expired";
 }
 
 /* Releasing is idempotent: released and expired reservations stay as they are */
@@ -291,7 +311,7 @@ ReservationRelease(pg_uuid_t id)
 
 	if (!LockReservation(id, &r))
 		elog(ERROR, "reservation vanished");
-	ExpireIfOverdue(id, &r);
+	Settle(id, &r);
 	if (strcmp(r.status, "consumed") == 0)
 		InvalidTransition(r.status, "released");
 	if (strcmp(r.status, "active") != 0)
@@ -314,7 +334,7 @@ ReservationConsume(pg_uuid_t id)
 
 	if (!LockReservation(id, &r))
 		elog(ERROR, "reservation vanished");
-	ExpireIfOverdue(id, &r);
+	Settle(id, &r);
 	if (strcmp(r.status, "consumed") == 0)
 		return;
 	if (strcmp(r.status, "active") != 0)
@@ -362,7 +382,7 @@ ReservationExtend(pg_uuid_t id, int32 ttl)
 		MsInvalidArgument("ttlSeconds", "must be from 1 to %d", multistore_reservation_max_ttl);
 	if (!LockReservation(id, &r))
 		elog(ERROR, "reservation vanished");
-	ExpireIfOverdue(id, &r);
+	Settle(id, &r);
 	if (strcmp(r.status, "active") != 0)
 		InvalidTransition(r.status, "extended");
 	/* holds change only under their buckets' locks */
