@@ -25,6 +25,8 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql
 
 ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
+# PGXS tracks no header dependencies: rebuild every object when a header changes
+$(OBJS): $(wildcard extension/*.h)
 else
 # A fresh machine: `make run` and `make test` install PostgreSQL first.
 all install:

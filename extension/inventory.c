@@ -42,6 +42,8 @@
 int multistore_inventory_buckets = INVENTORY_DEFAULT_BUCKETS;
 
 static SPIPlanPtr fast_plan = NULL;
+static SPIPlanPtr queue_plan = NULL;
+static SPIPlanPtr pick_plan = NULL;
 static SPIPlanPtr lock_all_plan = NULL;
 static SPIPlanPtr reclaim_plan = NULL;
 static SPIPlanPtr write_plan = NULL;
@@ -209,59 +211,96 @@ InsertHold(const char *store_id, Datum reservation_id, const char *product_id, i
 			  values, NULL, false, 0);
 }
 
+/*
+ * TryBucket runs one statement that takes quantity from a single bucket
+ * and writes the hold, inside a subtransaction.  A row locked and then
+ * found to have too little left (a newer version failed the check) stays
+ * locked; rolling the subtransaction back when nothing was held drops such
+ * stray locks, which the exact path would otherwise hold out of bucket
+ * order.  Parameters: $1 store, $2 product, $3 quantity, $4 a bucket to
+ * start from, $5 the reservation, $6 its expiry.
+ */
+static bool
+TryBucket(SPIPlanPtr *plan, const char *take_sql, Datum *values)
+{
+	Oid			  types[6] = {TEXTOID, TEXTOID, INT4OID, INT2OID, UUIDOID, TIMESTAMPTZOID};
+	MemoryContext caller_context = CurrentMemoryContext;
+	ResourceOwner caller_owner = CurrentResourceOwner;
+	bool		  found;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(caller_context);
+	found = MsExecute(
+				MsPlan(plan,
+					   psprintf("WITH taken AS (%s) "
+								"INSERT INTO multistore.reservation_holds "
+								"       (store_id, reservation_id, product_id, bucket, quantity, expires_at) "
+								"SELECT $1, $5, $2, bucket, $3, $6 FROM taken RETURNING bucket",
+								take_sql),
+					   6, types),
+				values, NULL, false, 1) == 1;
+	if (found)
+		ReleaseCurrentSubTransaction();
+	else
+		RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(caller_context);
+	CurrentResourceOwner = caller_owner;
+	return found;
+}
+
 bool
 InventoryTake(const char *store_id, const char *product_id, int32 quantity, Datum reservation_id,
 			  TimestampTz expires_at, int64 *available)
 {
-	Oid		types[4] = {TEXTOID, TEXTOID, INT4OID, INT2OID};
-	Datum	values[4];
+	Datum	values[6];
 	Buckets b;
 	int64	total_on_hand = 0, total_held = 0;
 
-	/*
-	 * fast path: one free bucket with enough, from a random start.  It runs
-	 * in a subtransaction: a row that SKIP LOCKED locked but whose newer
-	 * version then failed the availability check stays locked, and a stray
-	 * lock taken out of bucket order would let the exact path deadlock.
-	 * Rolling the subtransaction back when nothing was found drops them.
-	 */
+	/* fast path: a free bucket with enough, from a random start, never waiting */
 	values[0] = CStringGetTextDatum(store_id);
 	values[1] = CStringGetTextDatum(product_id);
 	values[2] = Int32GetDatum(quantity);
-	values[3] = Int16GetDatum((int16) pg_prng_uint64_range(&pg_global_prng_state, 0, 63));
+	values[3] = Int16GetDatum(
+		(int16) pg_prng_uint64_range(&pg_global_prng_state, 0, multistore_inventory_buckets - 1));
+	values[4] = reservation_id;
+	values[5] = TimestampTzGetDatum(expires_at);
+	if (TryBucket(&fast_plan,
+				  "UPDATE multistore.inventory i SET held = i.held + $3 "
+				  "  FROM (SELECT bucket FROM multistore.inventory "
+				  "         WHERE store_id = $1 AND product_id = $2 AND on_hand - held >= $3 "
+				  "         ORDER BY bucket < $4, bucket "
+				  "         LIMIT 1 FOR UPDATE SKIP LOCKED) f "
+				  " WHERE i.store_id = $1 AND i.product_id = $2 AND i.bucket = f.bucket "
+				  "RETURNING i.bucket",
+				  values))
+		return true;
+
+	/*
+	 * queue path: every bucket with enough was locked by someone else.  Wait
+	 * for one of them, chosen at random, alone: waiting for a single row
+	 * while holding no other bucket of this product cannot close a cycle.
+	 * The choice is its own statement: as an InitPlan of the UPDATE, the
+	 * recheck after the wait re-ran random() and almost never matched.
+	 */
 	{
-		MemoryContext caller_context = CurrentMemoryContext;
-		ResourceOwner caller_owner = CurrentResourceOwner;
-		bool		  found;
-		int16		  bucket = 0;
+		Oid	 pick_types[3] = {TEXTOID, TEXTOID, INT4OID};
+		bool isnull;
 
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(caller_context);
-		found = MsExecute(MsPlan(&fast_plan,
-								 "UPDATE multistore.inventory i SET held = i.held + $3 "
-								 "  FROM (SELECT bucket FROM multistore.inventory "
-								 "         WHERE store_id = $1 AND product_id = $2 AND on_hand - held >= $3 "
-								 "         ORDER BY bucket < $4, bucket "
-								 "         LIMIT 1 FOR UPDATE SKIP LOCKED) f "
-								 " WHERE i.store_id = $1 AND i.product_id = $2 AND i.bucket = f.bucket "
-								 "RETURNING i.bucket",
-								 4, types),
-						  values, NULL, false, 1) == 1;
-		if (found)
+		if (MsExecute(MsPlan(&pick_plan,
+							 "SELECT bucket FROM multistore.inventory "
+							 " WHERE store_id = $1 AND product_id = $2 AND on_hand - held >= $3 "
+							 " ORDER BY random() LIMIT 1",
+							 3, pick_types),
+					  values, NULL, false, 1) == 1)
 		{
-			bool isnull;
-
-			bucket = DatumGetInt16(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-			ReleaseCurrentSubTransaction();
-		}
-		else
-			RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(caller_context);
-		CurrentResourceOwner = caller_owner;
-		if (found)
-		{
-			InsertHold(store_id, reservation_id, product_id, bucket, quantity, expires_at);
-			return true;
+			values[3] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+			if (TryBucket(&queue_plan,
+						  "UPDATE multistore.inventory i SET held = i.held + $3 "
+						  " WHERE i.store_id = $1 AND i.product_id = $2 AND i.bucket = $4 "
+						  "   AND i.on_hand - i.held >= $3 "
+						  "RETURNING i.bucket",
+						  values))
+				return true;
 		}
 	}
 

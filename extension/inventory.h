@@ -26,7 +26,7 @@
 
 #include "datatype/timestamp.h"
 
-#define INVENTORY_DEFAULT_BUCKETS 16
+#define INVENTORY_DEFAULT_BUCKETS 32
 #define INVENTORY_MAX_ON_HAND	  1000000000
 
 extern int multistore_inventory_buckets;

@@ -37,7 +37,7 @@ int multistore_reservation_max_ttl = RESERVATIONS_MAX_TTL;
 #define STATUS_SQL "CASE WHEN r.status = 'active' AND r.expires_at <= now() THEN 'expired' ELSE r.status END"
 
 static SPIPlanPtr store_exists_plan = NULL;
-static SPIPlanPtr unknown_products_plan = NULL;
+static SPIPlanPtr exists_plan = NULL;
 static SPIPlanPtr insert_plan = NULL;
 static SPIPlanPtr lock_plan = NULL;
 static SPIPlanPtr lock_buckets_plan = NULL;
@@ -101,13 +101,12 @@ TextArray(ReservationLine *lines, int n)
 }
 
 pg_uuid_t
-ReservationCreate(const ReservationRequest *req, TimestampTz *expires_at)
+ReservationCreate(const ReservationRequest *req, TimestampTz *expires_at, ReservationCreated *created)
 {
 	ReservationLine *lines = palloc(sizeof(ReservationLine) * Max(req->nlines, 1));
 	int				 n;
 	int32			 ttl = req->ttl_seconds > 0 ? req->ttl_seconds : multistore_reservation_ttl;
-	Oid				 store_types[1] = {TEXTOID};
-	Oid				 products_types[1] = {TEXTARRAYOID};
+	Oid				 check_types[2] = {TEXTOID, TEXTARRAYOID};
 	Oid				 insert_types[6] = {TEXTOID, TEXTOID, TEXTOID, UUIDOID, INT4OID, TEXTOID};
 	Datum			 values[6];
 	char			 nulls[6] = "      ";
@@ -121,20 +120,23 @@ ReservationCreate(const ReservationRequest *req, TimestampTz *expires_at)
 	memcpy(lines, req->lines, sizeof(ReservationLine) * req->nlines);
 	n = MergeLines(lines, req->nlines);
 
+	/* the store and every product must exist: one query for both */
 	values[0] = CStringGetTextDatum(req->store_id);
-	if (!MsIdIsValid(req->store_id) ||
-		MsExecute(MsPlan(&store_exists_plan, "SELECT 1 FROM multistore.stores WHERE id = $1", 1, store_types),
-				  values, NULL, false, 1) == 0)
+	values[1] = TextArray(lines, n);
+	if (!MsIdIsValid(req->store_id))
 		StoreNotFound(req->store_id);
-
-	values[0] = TextArray(lines, n);
-	MsExecute(MsPlan(&unknown_products_plan,
-					 "SELECT coalesce(json_agg(u.id ORDER BY u.id), '[]')::text FROM unnest($1) AS u(id) "
-					 " WHERE NOT EXISTS (SELECT 1 FROM multistore.products p WHERE p.id = u.id)",
-					 1, products_types),
-			  values, NULL, false, 1);
+	MsExecute(
+		MsPlan(&exists_plan,
+			   "SELECT EXISTS (SELECT 1 FROM multistore.stores WHERE id = $1), "
+			   "       coalesce((SELECT json_agg(u.id ORDER BY u.id) FROM unnest($2) AS u(id) "
+			   "                  WHERE NOT EXISTS (SELECT 1 FROM multistore.products p WHERE p.id = u.id)), "
+			   "                '[]')::text",
+			   2, check_types),
+		values, NULL, false, 1);
+	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+		StoreNotFound(req->store_id);
 	{
-		char *unknown = MsColumnText(0, 1);
+		char *unknown = MsColumnText(0, 2);
 
 		if (strcmp(unknown, "[]") != 0)
 			MsErrorDetail(ERRCODE_MS_NOT_FOUND, "not_found",
@@ -158,12 +160,21 @@ ReservationCreate(const ReservationRequest *req, TimestampTz *expires_at)
 					 "INSERT INTO multistore.reservations (store_id, owner_type, owner_ref, created_by, "
 					 "expires_at, status) "
 					 "VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5), $6) "
-					 "RETURNING id, expires_at",
+					 "RETURNING id, expires_at, created_at",
 					 6, insert_types),
 			  values, nulls, false, 1);
 	id = *DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	*expires_at =
 		DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	if (created)
+	{
+		created->id = id;
+		created->expires_at = *expires_at;
+		created->created_at =
+			DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+		created->lines = lines;
+		created->nlines = n;
+	}
 
 	/* every line, in product order; shortages are collected to name them all */
 	initStringInfo(&shortages);
@@ -459,6 +470,30 @@ ReservationWrite(JsonWriter *w, pg_uuid_t id)
 	JwObjectEnd(w);
 }
 
+void
+ReservationWriteCreated(JsonWriter *w, const ReservationRequest *req, const ReservationCreated *c)
+{
+	JwObjectStart(w, "reservation");
+	JwString(w, "id", DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&c->id))));
+	JwString(w, "storeId", req->store_id);
+	JwString(w, "status", "active");
+	JwString(w, "ownerType", req->owner_type);
+	JwStringOrNull(w, "ownerRef", req->owner_ref);
+	JwArrayStart(w, "items");
+	for (int i = 0; i < c->nlines; i++)
+	{
+		JwObjectStart(w, NULL);
+		JwString(w, "productId", c->lines[i].product_id);
+		JwInt(w, "quantity", c->lines[i].quantity);
+		JwObjectEnd(w);
+	}
+	JwArrayEnd(w);
+	JwTimestamp(w, "createdAt", c->created_at);
+	JwTimestamp(w, "expiresAt", c->expires_at);
+	JwTimestamp(w, "updatedAt", c->created_at);
+	JwObjectEnd(w);
+}
+
 int64
 ReservationsExpire(void)
 {
@@ -596,7 +631,9 @@ ms_reservation_create(PG_FUNCTION_ARGS)
 	MsCaller		   caller;
 	ReservationRequest req = {0};
 	TimestampTz		   expires;
-	pg_uuid_t		   id;
+	ReservationCreated created;
+	JsonWriter		   w;
+	Datum			   result;
 
 	SPI_connect();
 	caller = AccountsCaller(fcinfo, 0);
@@ -619,8 +656,14 @@ ms_reservation_create(PG_FUNCTION_ARGS)
 	ReadReservationBody(PG_GETARG_JSONB_P(2), &req);
 	req.owner_type = "external";
 	req.created_by = &caller.user_id;
-	id = ReservationCreate(&req, &expires);
-	PG_RETURN_DATUM(Answer(id));
+	ReservationCreate(&req, &expires, &created);
+	JwInit(&w);
+	JwObjectStart(&w, NULL);
+	ReservationWriteCreated(&w, &req, &created);
+	JwObjectEnd(&w);
+	result = MsSpiCopy(JwFinish(&w));
+	SPI_finish();
+	PG_RETURN_DATUM(result);
 }
 
 /*

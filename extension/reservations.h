@@ -47,13 +47,28 @@ typedef struct ReservationRequest
 	pg_uuid_t		*created_by;  /* may be NULL */
 } ReservationRequest;
 
+/* What ReservationCreate made, to answer without reading it back */
+typedef struct ReservationCreated
+{
+	pg_uuid_t		 id;
+	TimestampTz		 created_at;
+	TimestampTz		 expires_at;
+	ReservationLine *lines; /* merged and sorted by product */
+	int				 nlines;
+} ReservationCreated;
+
 /*
  * ReservationCreate holds every line or none, inside SPI.  Raises not_found
  * for an unknown store or product and out_of_stock naming every short line
  * with what was requested and what is available.  Returns the id; sets
  * *expires_at.
  */
-extern pg_uuid_t ReservationCreate(const ReservationRequest *req, TimestampTz *expires_at);
+extern pg_uuid_t ReservationCreate(const ReservationRequest *req, TimestampTz *expires_at,
+								   ReservationCreated *created);
+
+/* Writes the member "reservation":{...} of one just created */
+extern void ReservationWriteCreated(JsonWriter *w, const ReservationRequest *req,
+									const ReservationCreated *c);
 
 /* Status changes for the order code; each raises invalid_transition when not active */
 extern void ReservationRelease(pg_uuid_t id);

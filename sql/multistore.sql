@@ -73,8 +73,6 @@ CREATE TABLE inventory (
 );
 COMMENT ON TABLE inventory IS 'multistore: stock per store and product, split into buckets that sessions lock independently; a product''s on hand and held are the sums over its buckets';
 COMMENT ON COLUMN inventory.held IS 'units held by this bucket''s active holds (reservation_holds), overdue ones included until they are written down';
-CREATE INDEX inventory_product_idx ON inventory (product_id);
-COMMENT ON INDEX inventory_product_idx IS 'multistore: stock of one product across stores';
 
 ------------------------------------------------------------------------------
 -- Accounts
@@ -147,13 +145,15 @@ CREATE TABLE reservations (
 	created_at timestamptz NOT NULL DEFAULT now(),
 	expires_at timestamptz NOT NULL,
 	updated_at timestamptz NOT NULL DEFAULT now(),
-	PRIMARY KEY (store_id, id),
+	-- id first: reservations are found by id; store_id in the key for distribution
+	PRIMARY KEY (id, store_id),
 	CONSTRAINT reservations_status_known CHECK (status IN ('active', 'consumed', 'released', 'expired')),
 	CONSTRAINT reservations_owner_known CHECK (owner_type IN ('order', 'cart', 'external'))
 );
 COMMENT ON TABLE reservations IS 'multistore: stock held at one store for a while; an active reservation past expires_at is expired';
-CREATE INDEX reservations_id_idx ON reservations (id);
-COMMENT ON INDEX reservations_id_idx IS 'multistore: reservations by id (unique by construction; the key carries store_id for distribution)';
+-- Few indexes on purpose: a reservation touches reservations, holds, inventory,
+-- stores, products, users and sessions, and PostgreSQL keeps only 16 relation
+-- locks per backend off its shared lock table; past that, 64 sessions queue on it.
 CREATE INDEX reservations_due_idx ON reservations (expires_at) WHERE status = 'active';
 COMMENT ON INDEX reservations_due_idx IS 'multistore: the sweep finds overdue reservations';
 
@@ -165,14 +165,12 @@ CREATE TABLE reservation_holds (
 	quantity integer NOT NULL,
 	state text NOT NULL DEFAULT 'active',
 	expires_at timestamptz NOT NULL,
-	PRIMARY KEY (store_id, reservation_id, product_id, bucket),
-	FOREIGN KEY (store_id, reservation_id) REFERENCES reservations ON DELETE CASCADE,
+	PRIMARY KEY (reservation_id, store_id, product_id, bucket),
+	FOREIGN KEY (reservation_id, store_id) REFERENCES reservations ON DELETE CASCADE,
 	CONSTRAINT reservation_holds_quantity_positive CHECK (quantity > 0),
 	CONSTRAINT reservation_holds_state_known CHECK (state IN ('active', 'consumed', 'released', 'expired'))
 );
 COMMENT ON TABLE reservation_holds IS 'multistore: what a reservation holds in each bucket; a hold changes state only under its bucket''s row lock';
-CREATE INDEX reservation_holds_reservation_idx ON reservation_holds (reservation_id);
-COMMENT ON INDEX reservation_holds_reservation_idx IS 'multistore: the holds of one reservation';
 CREATE INDEX reservation_holds_due_idx ON reservation_holds (store_id, product_id, expires_at) WHERE state = 'active';
 COMMENT ON INDEX reservation_holds_due_idx IS 'multistore: overdue holds of a product, counted as released by readers and written down by writers';
 

@@ -124,14 +124,14 @@ SELECT 'prod_' || (base.b + 40 * size.k), 'SKU-' || upper(left(base.category, 3)
 ON CONFLICT (id) DO NOTHING;
 
 -- Stock: 0..60 units, the same on every run; every 17th pair is out of stock.
--- Each pair's stock is spread over 16 buckets (multistore.inventory_buckets).
+-- Each pair's stock is spread over 32 buckets (multistore.inventory_buckets).
 INSERT INTO multistore.inventory (store_id, product_id, bucket, on_hand)
 SELECT s.id, p.id, b.n,
-       t.units / 16 + CASE WHEN b.n < t.units % 16 THEN 1 ELSE 0 END
+       t.units / 32 + CASE WHEN b.n < t.units % 32 THEN 1 ELSE 0 END
   FROM multistore.stores s CROSS JOIN multistore.products p
  CROSS JOIN LATERAL (SELECT CASE WHEN (hashtext(s.id || '/' || p.id) & 2147483647) % 17 = 0 THEN 0
                                  ELSE 5 + (hashtext(p.id || '/' || s.id) & 2147483647) % 56 END AS units) t
- CROSS JOIN generate_series(0, 15) AS b(n)
+ CROSS JOIN generate_series(0, 31) AS b(n)
  WHERE s.id ~ '^store_[0-9]+$' AND p.id ~ '^prod_[0-9]+$'
 ON CONFLICT (store_id, product_id, bucket) DO NOTHING;
 

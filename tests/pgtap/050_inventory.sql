@@ -15,7 +15,7 @@ SELECT 't_inv', user_id FROM multistore.sessions WHERE id = (SELECT manager FROM
 SELECT is(multistore.inventory_set((SELECT admin FROM sess), 't_inv', 't_p1', '{"onHand":100}')::jsonb,
           '{"stock":{"storeId":"t_inv","productId":"t_p1","onHand":100,"held":0,"available":100}}'::jsonb,
           'setting stock returns the level');
-SELECT is(pg_temp.stock('t_inv', 't_p1'), '{"onHand":100,"held":0,"buckets":16}'::jsonb, 'in 16 buckets by default');
+SELECT is(pg_temp.stock('t_inv', 't_p1'), '{"onHand":100,"held":0,"buckets":32}'::jsonb, 'in 32 buckets by default');
 SELECT is((SELECT max(on_hand) - min(on_hand) FROM multistore.inventory WHERE store_id = 't_inv' AND product_id = 't_p1'),
           1, 'spread evenly');
 SET LOCAL multistore.inventory_buckets = 4;
@@ -26,7 +26,7 @@ SELECT is(pg_temp.stock('t_inv', 't_p2'), '{"onHand":3,"held":0,"buckets":4}'::j
 SELECT multistore.reservation_create((SELECT admin FROM sess), 't_inv', pg_temp.items('t_p1', '40'));
 SELECT is((multistore.inventory_set((SELECT admin FROM sess), 't_inv', 't_p1', '{"onHand":25}')::jsonb)->'stock'->'available',
           '0'::jsonb, 'stock below what is held leaves available at 0, not negative');
-SELECT is(pg_temp.stock('t_inv', 't_p1'), '{"onHand":25,"held":40,"buckets":16}'::jsonb, 'the holds stay');
+SELECT is(pg_temp.stock('t_inv', 't_p1'), '{"onHand":25,"held":40,"buckets":32}'::jsonb, 'the holds stay');
 SELECT is((multistore.store_availability('t_inv', '{t_p1}')->'products'->0->>'available')::int, 0, 'availability says 0');
 SELECT is((SELECT count(*)::int FROM multistore.inventory WHERE on_hand < 0 OR held < 0), 0, 'no bucket is negative');
 SELECT is((multistore.inventory_set((SELECT admin FROM sess), 't_inv', 't_p1', '{"onHand":50}')::jsonb)->'stock'->'available',
