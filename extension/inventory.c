@@ -410,7 +410,7 @@ ms_inventory_set(PG_FUNCTION_ARGS)
 	MsCaller				 caller;
 	char					*store_id;
 	char					*product_id;
-	Jsonb					*body;
+	JsonbContainer			*body;
 	MsValidation			 v;
 	double					 on_hand = 0;
 	Oid						 types[2] = {TEXTOID, TEXTOID};
@@ -443,14 +443,10 @@ ms_inventory_set(PG_FUNCTION_ARGS)
 		MsErrorDetail(ERRCODE_MS_NOT_FOUND, "not_found", "\"resource\":\"product\"",
 					  "product \"%s\" not found", product_id);
 
-	if (PG_ARGISNULL(3))
-		MsInvalidArgument("body", "is required");
-	body = PG_GETARG_JSONB_P(3);
-	if (!JrIsObject(&body->root))
-		MsInvalidArgument("body", "must be a JSON object");
+	body = JrBody(fcinfo, 3);
 	MsValidationInit(&v);
-	JrRejectUnknown(&v, &body->root, NULL, allowed);
-	if (JrNumber(&v, &body->root, "onHand", "onHand", true, &on_hand) &&
+	JrRejectUnknown(&v, body, NULL, allowed);
+	if (JrNumber(&v, body, "onHand", "onHand", true, &on_hand) &&
 		(on_hand != (int64) on_hand || on_hand < 0 || on_hand > INVENTORY_MAX_ON_HAND))
 		MsValidationAdd(&v, "onHand", "must be a whole number from 0 to %d", INVENTORY_MAX_ON_HAND);
 	MsValidationCheck(&v);

@@ -13,6 +13,19 @@
 
 #include "jsonb_read.h"
 
+JsonbContainer *
+JrBody(FunctionCallInfo fcinfo, int argno)
+{
+	Jsonb *body;
+
+	if (PG_ARGISNULL(argno))
+		MsInvalidArgument("body", "is required");
+	body = PG_GETARG_JSONB_P(argno);
+	if (!JsonContainerIsObject(&body->root))
+		MsInvalidArgument("body", "must be a JSON object");
+	return &body->root;
+}
+
 bool
 JrIsObject(JsonbContainer *c)
 {

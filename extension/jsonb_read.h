@@ -12,9 +12,16 @@
 #ifndef MULTISTORE_JSONB_READ_H
 #define MULTISTORE_JSONB_READ_H
 
+#include "fmgr.h"
 #include "utils/jsonb.h"
 
 #include "errors.h"
+
+/*
+ * JrBody is the request body in argument argno: validation_failed for
+ * "body" when it is NULL or not a JSON object.
+ */
+extern JsonbContainer *JrBody(FunctionCallInfo fcinfo, int argno);
 
 /* Is the container a JSON object (not an array or scalar)? */
 extern bool JrIsObject(JsonbContainer *c);

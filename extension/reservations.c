@@ -533,7 +533,7 @@ ReservationsExpire(void)
 
 /* Parses {items:[{productId,quantity}], ttlSeconds?, reference?} */
 static void
-ReadReservationBody(Jsonb *body, ReservationRequest *req)
+ReadReservationBody(JsonbContainer *body, ReservationRequest *req)
 {
 	static const char *const allowed[] = {"items", "ttlSeconds", "reference", NULL};
 	static const char *const line_fields[] = {"productId", "quantity", NULL};
@@ -542,11 +542,9 @@ ReadReservationBody(Jsonb *body, ReservationRequest *req)
 	double					 ttl;
 	char					*reference = NULL;
 
-	if (!JrIsObject(&body->root))
-		MsInvalidArgument("body", "must be a JSON object");
 	MsValidationInit(&v);
-	JrRejectUnknown(&v, &body->root, NULL, allowed);
-	if (JrContainer(&v, &body->root, "items", "items", true, false, &items))
+	JrRejectUnknown(&v, body, NULL, allowed);
+	if (JrContainer(&v, body, "items", "items", true, false, &items))
 	{
 		int				   n = JsonContainerSize(items);
 		JsonbIterator	  *it;
@@ -590,7 +588,7 @@ ReadReservationBody(Jsonb *body, ReservationRequest *req)
 			}
 		}
 	}
-	if (JrNumber(&v, &body->root, "ttlSeconds", "ttlSeconds", false, &ttl))
+	if (JrNumber(&v, body, "ttlSeconds", "ttlSeconds", false, &ttl))
 	{
 		if (ttl != (int) ttl || ttl < 1 || ttl > multistore_reservation_max_ttl)
 			MsValidationAdd(&v, "ttlSeconds", "must be a whole number of seconds from 1 to %d",
@@ -598,7 +596,7 @@ ReadReservationBody(Jsonb *body, ReservationRequest *req)
 		else
 			req->ttl_seconds = (int32) ttl;
 	}
-	JrText(&v, &body->root, "reference", "reference", false, 200, &reference);
+	JrText(&v, body, "reference", "reference", false, 200, &reference);
 	req->owner_ref = reference;
 	MsValidationCheck(&v);
 }
@@ -651,9 +649,7 @@ ms_reservation_create(PG_FUNCTION_ARGS)
 			StoreNotFound(req.store_id);
 		AccountsRequireManagerOf(&caller, req.store_id);
 	}
-	if (PG_ARGISNULL(2))
-		MsInvalidArgument("body", "is required");
-	ReadReservationBody(PG_GETARG_JSONB_P(2), &req);
+	ReadReservationBody(JrBody(fcinfo, 2), &req);
 	req.owner_type = "external";
 	req.created_by = &caller.user_id;
 	ReservationCreate(&req, &expires, &created);

@@ -184,7 +184,7 @@ Datum
 ms_account_register(PG_FUNCTION_ARGS)
 {
 	static const char *const allowed[] = {"email", "password", "firstName", "lastName", "phone", NULL};
-	Jsonb					*body;
+	JsonbContainer			*body;
 	MsValidation			 v;
 	char					*email_raw = NULL, *password = NULL, *first = NULL, *last = NULL, *phone = NULL;
 	char					*email = NULL;
@@ -194,24 +194,20 @@ ms_account_register(PG_FUNCTION_ARGS)
 	JsonWriter				 w;
 	Datum					 user_id;
 
-	if (PG_ARGISNULL(0))
-		MsInvalidArgument("body", "is required");
-	body = PG_GETARG_JSONB_P(0);
-	if (!JrIsObject(&body->root))
-		MsInvalidArgument("body", "must be a JSON object");
+	body = JrBody(fcinfo, 0);
 
 	MsValidationInit(&v);
-	JrRejectUnknown(&v, &body->root, NULL, allowed);
-	if (JrText(&v, &body->root, "email", "email", true, 254, &email_raw) &&
+	JrRejectUnknown(&v, body, NULL, allowed);
+	if (JrText(&v, body, "email", "email", true, 254, &email_raw) &&
 		(email = AccountsEmailNormalise(email_raw)) == NULL)
 		MsValidationAdd(&v, "email", "must be an email address");
-	if (JrText(&v, &body->root, "password", "password", true, PASSWORDS_MAX_LENGTH + 1, &password))
+	if (JrText(&v, body, "password", "password", true, PASSWORDS_MAX_LENGTH + 1, &password))
 		CheckNewPassword(&v, "password", password);
 	else if (!MsValidationHas(&v, "password"))
 		MsValidationAdd(&v, "password", "must be at most %d characters", PASSWORDS_MAX_LENGTH);
-	JrText(&v, &body->root, "firstName", "firstName", true, 100, &first);
-	JrText(&v, &body->root, "lastName", "lastName", true, 100, &last);
-	JrText(&v, &body->root, "phone", "phone", false, 32, &phone);
+	JrText(&v, body, "firstName", "firstName", true, 100, &first);
+	JrText(&v, body, "lastName", "lastName", true, 100, &last);
+	JrText(&v, body, "phone", "phone", false, 32, &phone);
 	MsValidationCheck(&v);
 
 	JwInit(&w);
@@ -250,7 +246,7 @@ Datum
 ms_session_login(PG_FUNCTION_ARGS)
 {
 	static const char *const allowed[] = {"email", "password", NULL};
-	Jsonb					*body;
+	JsonbContainer			*body;
 	MsValidation			 v;
 	char					*email_raw = NULL, *password = NULL, *email;
 	Oid						 types[2] = {TEXTOID, UUIDOID};
@@ -260,15 +256,11 @@ ms_session_login(PG_FUNCTION_ARGS)
 	Datum					 user_id;
 	char					*stored;
 
-	if (PG_ARGISNULL(0))
-		MsInvalidArgument("body", "is required");
-	body = PG_GETARG_JSONB_P(0);
-	if (!JrIsObject(&body->root))
-		MsInvalidArgument("body", "must be a JSON object");
+	body = JrBody(fcinfo, 0);
 	MsValidationInit(&v);
-	JrRejectUnknown(&v, &body->root, NULL, allowed);
-	JrText(&v, &body->root, "email", "email", true, 254, &email_raw);
-	JrText(&v, &body->root, "password", "password", true, PASSWORDS_MAX_LENGTH, &password);
+	JrRejectUnknown(&v, body, NULL, allowed);
+	JrText(&v, body, "email", "email", true, 254, &email_raw);
+	JrText(&v, body, "password", "password", true, PASSWORDS_MAX_LENGTH, &password);
 	MsValidationCheck(&v);
 
 	JwInit(&w);
@@ -331,7 +323,7 @@ Datum
 ms_session_refresh(PG_FUNCTION_ARGS)
 {
 	static const char *const allowed[] = {"refreshToken", NULL};
-	Jsonb					*body;
+	JsonbContainer			*body;
 	MsValidation			 v;
 	char					*token = NULL;
 	Oid						 find_types[1] = {BYTEAOID};
@@ -348,14 +340,10 @@ ms_session_refresh(PG_FUNCTION_ARGS)
 	Datum					 answer;
 	TimestampTz				 expires;
 
-	if (PG_ARGISNULL(0))
-		MsInvalidArgument("body", "is required");
-	body = PG_GETARG_JSONB_P(0);
-	if (!JrIsObject(&body->root))
-		MsInvalidArgument("body", "must be a JSON object");
+	body = JrBody(fcinfo, 0);
 	MsValidationInit(&v);
-	JrRejectUnknown(&v, &body->root, NULL, allowed);
-	JrText(&v, &body->root, "refreshToken", "refreshToken", true, 128, &token);
+	JrRejectUnknown(&v, body, NULL, allowed);
+	JrText(&v, body, "refreshToken", "refreshToken", true, 128, &token);
 	MsValidationCheck(&v);
 
 	JwInit(&w);

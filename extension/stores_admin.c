@@ -53,7 +53,7 @@ static SPIPlanPtr generate_plan = NULL;
  * must be there, for update any subset may be.
  */
 static void
-ReadStoreInput(Jsonb *body, bool create, StoreInput *in)
+ReadStoreInput(JsonbContainer *root, bool create, StoreInput *in)
 {
 	static const char *const allowed[] = {"id",
 										  "name",
@@ -66,7 +66,6 @@ ReadStoreInput(Jsonb *body, bool create, StoreInput *in)
 										  "deliveryRadiusKm",
 										  "acceptingOrders",
 										  NULL};
-	JsonbContainer			*root = &body->root;
 	JsonbContainer			*location = NULL;
 	JsonbContainer			*weekly = NULL;
 	JsonbContainer			*exceptions = NULL;
@@ -76,8 +75,6 @@ ReadStoreInput(Jsonb *body, bool create, StoreInput *in)
 
 	memset(in, 0, sizeof(*in));
 	MsValidationInit(&v);
-	if (!JrIsObject(root))
-		MsInvalidArgument("body", "must be a JSON object");
 	JrRejectUnknown(&v, root, NULL, allowed);
 
 	if (JrText(&v, root, "id", "id", false, MS_ID_MAX_LENGTH, &in->id) && !MsIdIsValid(in->id))
@@ -178,9 +175,7 @@ ms_store_create(PG_FUNCTION_ARGS)
 	SPI_connect();
 	caller = AccountsCaller(fcinfo, 0);
 	AccountsRequireAdmin(&caller);
-	if (PG_ARGISNULL(1))
-		MsInvalidArgument("body", "is required");
-	ReadStoreInput(PG_GETARG_JSONB_P(1), true, &in);
+	ReadStoreInput(JrBody(fcinfo, 1), true, &in);
 
 	if (in.id == NULL)
 	{
@@ -242,9 +237,7 @@ ms_store_update(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 		MsInvalidArgument("storeId", "is required");
 	store_id = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	if (PG_ARGISNULL(2))
-		MsInvalidArgument("body", "is required");
-	ReadStoreInput(PG_GETARG_JSONB_P(2), false, &in);
+	ReadStoreInput(JrBody(fcinfo, 2), false, &in);
 	if (in.id != NULL && strcmp(in.id, store_id) != 0)
 		MsInvalidArgument("id", "cannot be changed (it is \"%s\")", store_id);
 	if (!MsIdIsValid(store_id))

@@ -17,8 +17,9 @@
 
 #include <libpq-fe.h>
 
-#define PRODUCTS 4
+#define PRODUCTS 4				/* storm_p1..4: little stock, many shortages */
 #define STOCK 40
+#define HOT_STOCK 1000000		/* storm_hot: one product everyone wants, plenty of it */
 #define MAX_OWN 256
 
 static const char *url;
@@ -28,7 +29,7 @@ static struct timespec deadline;
 
 /* What the workers saw, counted across threads */
 static atomic_long reserved, short_of_stock, released, consumed, invalid, sweeps;
-static atomic_long deadlocks, unexpected;
+static atomic_long deadlocks, unexpected, false_shortages;
 static char first_unexpected[512];
 static pthread_mutex_t first_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -99,6 +100,30 @@ CodeIs(PGresult *r, const char *code)
 	return detail && strstr(detail, want) != NULL;
 }
 
+/*
+ * Is every line of an out_of_stock really short?  DETAIL names each with
+ * "requested" and "available": a refusal with available >= requested would
+ * be a false out_of_stock.
+ */
+static int
+ShortageIsTrue(PGresult *r)
+{
+	const char *detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
+	const char *p = detail;
+	int			lines = 0;
+
+	while (p && (p = strstr(p, "\"requested\":")) != NULL)
+	{
+		int			requested = 0, available = 0;
+
+		if (sscanf(p, "\"requested\":%d,\"available\":%d", &requested, &available) != 2 || available >= requested)
+			return 0;
+		lines++;
+		p++;
+	}
+	return lines > 0;
+}
+
 /* Counts an outcome that no rule allows */
 static void
 Unexpected(PGresult *r, const char *what)
@@ -136,9 +161,13 @@ Worker(void *arg)
 			int			len = snprintf(body, sizeof(body), "{\"items\":[");
 			const char *params[3] = {session, "storm_store", body};
 
-			for (int i = 0; i < lines; i++)
-				len += snprintf(body + len, sizeof(body) - len, "%s{\"productId\":\"storm_p%d\",\"quantity\":%d}",
-								i ? "," : "", 1 + rand_r(&seed) % PRODUCTS, 1 + rand_r(&seed) % 3);
+			if (rand_r(&seed) % 3 == 0)
+				len += snprintf(body + len, sizeof(body) - len, "{\"productId\":\"storm_hot\",\"quantity\":1}");
+			else
+				for (int i = 0; i < lines; i++)
+					len += snprintf(body + len, sizeof(body) - len,
+									"%s{\"productId\":\"storm_p%d\",\"quantity\":%d}", i ? "," : "",
+									1 + rand_r(&seed) % PRODUCTS, 1 + rand_r(&seed) % 3);
 			snprintf(body + len, sizeof(body) - len, "],\"ttlSeconds\":%d}", rand_r(&seed) % 10 == 0 ? 1 : 600);
 			r = PQexecParams(c,
 							 "SELECT (multistore.reservation_create($1::uuid, $2, $3::jsonb)::jsonb)->'reservation'->>'id'",
@@ -150,7 +179,11 @@ Worker(void *arg)
 					snprintf(own[nown++], sizeof(own[0]), "%s", PQgetvalue(r, 0, 0));
 			}
 			else if (CodeIs(r, "out_of_stock"))
+			{
 				atomic_fetch_add(&short_of_stock, 1);
+				if (!ShortageIsTrue(r))
+					atomic_fetch_add(&false_shortages, 1);
+			}
 			else
 				Unexpected(r, "reserve");
 		}
@@ -208,7 +241,7 @@ main(int argc, char **argv)
 	c = Connect();
 	PQclear(Must(c, "SET client_min_messages = warning", 0, NULL));
 	PQclear(Must(c, "DELETE FROM multistore.stores WHERE id = 'storm_store'", 0, NULL));
-	PQclear(Must(c, "DELETE FROM multistore.products WHERE id LIKE 'storm\\_p%'", 0, NULL));
+	PQclear(Must(c, "DELETE FROM multistore.products WHERE id LIKE 'storm\\_%'", 0, NULL));
 	PQclear(Must(c, "DELETE FROM multistore.users WHERE email = 'storm-admin@test.example'", 0, NULL));
 	PQclear(Must(c,
 				 "INSERT INTO multistore.stores (id, name, address, location, time_zone) "
@@ -216,7 +249,8 @@ main(int argc, char **argv)
 				 0, NULL));
 	PQclear(Must(c,
 				 "INSERT INTO multistore.products (id, sku, name, price) "
-				 "SELECT 'storm_p' || g, 'STORM-' || g, 'Storm ' || g, 1 FROM generate_series(1, 4) g",
+				 "SELECT 'storm_p' || g, 'STORM-' || g, 'Storm ' || g, 1 FROM generate_series(1, 4) g "
+				 "UNION ALL SELECT 'storm_hot', 'STORM-HOT', 'Storm hot', 1",
 				 0, NULL));
 	r = Must(c,
 			 "WITH u AS (INSERT INTO multistore.users (email, password_hash, role) "
@@ -225,18 +259,22 @@ main(int argc, char **argv)
 			 0, NULL);
 	snprintf(session, sizeof(session), "%s", PQgetvalue(r, 0, 0));
 	PQclear(r);
-	for (int p = 1; p <= PRODUCTS; p++)
+	for (int p = 1; p <= PRODUCTS + 1; p++)
 	{
 		char		product[32];
 		char		stock[32];
 		const char *params[3] = {session, product, stock};
 
-		snprintf(product, sizeof(product), "storm_p%d", p);
-		snprintf(stock, sizeof(stock), "{\"onHand\":%d}", STOCK);
+		if (p > PRODUCTS)
+			snprintf(product, sizeof(product), "storm_hot");
+		else
+			snprintf(product, sizeof(product), "storm_p%d", p);
+		snprintf(stock, sizeof(stock), "{\"onHand\":%d}", p > PRODUCTS ? HOT_STOCK : STOCK);
 		PQclear(Must(c, "SELECT multistore.inventory_set($1::uuid, 'storm_store', $2, $3::jsonb)", 3, params));
 	}
 
-	printf("# %d clients for %d s on %d products of %d units\n", clients, seconds, PRODUCTS, STOCK);
+	printf("# %d clients for %d s on %d products of %d units and one of %d\n", clients, seconds, PRODUCTS, STOCK,
+		   HOT_STOCK);
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += seconds;
 	threads = calloc((size_t) clients, sizeof(pthread_t));
@@ -258,6 +296,12 @@ main(int argc, char **argv)
 	ok(atomic_load(&unexpected) == 0, what);
 	ok(atomic_load(&reserved) >= 200 && atomic_load(&short_of_stock) >= 10 && atomic_load(&consumed) >= 10,
 	   "the storm really ran out of stock, reserved and sold");
+	snprintf(what, sizeof(what), "every out_of_stock was true: each line named had available < requested (%ld not)",
+			 atomic_load(&false_shortages));
+	ok(atomic_load(&false_shortages) == 0, what);
+	ok(Scalar(c, "SELECT count(*) FROM multistore.reservation_holds WHERE store_id = 'storm_store' "
+				 "AND product_id = 'storm_hot'") >= 100,
+	   "the hot product was reserved by many sessions at once");
 	ok(Scalar(c, "SELECT count(*) FROM multistore.inventory WHERE store_id = 'storm_store' "
 				 "AND (on_hand < 0 OR held < 0 OR held > on_hand)") == 0,
 	   "no bucket oversold: 0 <= held <= on hand in every bucket");
@@ -267,14 +311,13 @@ main(int argc, char **argv)
 				 "    ON h.product_id = i.product_id AND h.bucket = i.bucket "
 				 " WHERE i.store_id = 'storm_store' AND i.held <> coalesce(h.q, 0)") == 0,
 	   "every bucket's held equals the sum of its active holds");
-	snprintf(what, sizeof(what),
-			 "for every product, on hand + sold = %d stocked: nothing sold twice or lost", STOCK);
 	ok(Scalar(c, "SELECT count(*) FROM multistore.products p "
-				 " WHERE p.id LIKE 'storm\\_p%' AND "
+				 " WHERE p.id LIKE 'storm\\_%' AND "
 				 "   (SELECT sum(on_hand) FROM multistore.inventory WHERE store_id = 'storm_store' AND product_id = p.id) "
 				 " + (SELECT coalesce(sum(quantity), 0) FROM multistore.reservation_holds "
-				 "     WHERE store_id = 'storm_store' AND product_id = p.id AND state = 'consumed') <> 40") == 0,
-	   what);
+				 "     WHERE store_id = 'storm_store' AND product_id = p.id AND state = 'consumed') "
+				 " <> CASE WHEN p.id = 'storm_hot' THEN 1000000 ELSE 40 END") == 0,
+	   "for every product, on hand + sold = what was stocked: nothing sold twice or lost");
 	ok(Scalar(c, "SELECT count(*) FROM multistore.reservations r JOIN multistore.reservation_holds h "
 				 "    ON h.store_id = r.store_id AND h.reservation_id = r.id "
 				 " WHERE r.store_id = 'storm_store' AND ("
@@ -287,7 +330,7 @@ main(int argc, char **argv)
 	   "no reservation without holds: all lines or none");
 
 	PQclear(Must(c, "DELETE FROM multistore.stores WHERE id = 'storm_store'", 0, NULL));
-	PQclear(Must(c, "DELETE FROM multistore.products WHERE id LIKE 'storm\\_p%'", 0, NULL));
+	PQclear(Must(c, "DELETE FROM multistore.products WHERE id LIKE 'storm\\_%'", 0, NULL));
 	PQclear(Must(c, "DELETE FROM multistore.users WHERE email = 'storm-admin@test.example'", 0, NULL));
 	PQfinish(c);
 	printf("1..%d\n", tap_n);
