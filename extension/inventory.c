@@ -368,6 +368,25 @@ InventorySetOnHand(const char *store_id, const char *product_id, int64 on_hand)
 	return level;
 }
 
+void
+InventoryRestock(const char *store_id, const char *product_id, int32 quantity)
+{
+	Buckets b;
+	int64	total = 0;
+
+	LockAll(store_id, product_id, &b);
+	if (b.n == 0)
+	{
+		InventorySetOnHand(store_id, product_id, quantity);
+		return;
+	}
+	Reclaim(store_id, product_id, &b);
+	for (int k = 0; k < b.n; k++)
+		total += b.on_hand[k];
+	Spread(&b, Min(total + quantity, INVENTORY_MAX_ON_HAND));
+	WriteAll(store_id, product_id, &b);
+}
+
 StockLevel
 InventoryLevel(const char *store_id, const char *product_id)
 {

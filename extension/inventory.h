@@ -49,6 +49,9 @@ typedef struct StockLevel
  */
 extern StockLevel InventorySetOnHand(const char *store_id, const char *product_id, int64 on_hand);
 
+/* Puts quantity units back on hand (a cancelled sale), inside SPI */
+extern void InventoryRestock(const char *store_id, const char *product_id, int32 quantity);
+
 /*
  * InventoryTake holds quantity units of a product at a store for a
  * reservation, inside SPI: from one bucket when one has enough (locked

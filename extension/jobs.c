@@ -36,8 +36,15 @@ typedef struct MsJob
 
 /* Every job of the extension, in one place */
 static const MsJob jobs[] = {
+	{"multistore-expire-orders", "* * * * *", "SELECT multistore.orders_expire()"},
 	{"multistore-expire-reservations", "* * * * *", "SELECT multistore.reservations_expire()"},
+	{"multistore-purge", "17 * * * *", "SELECT multistore.maintenance_purge()"},
 };
+
+/* What maintenance_purge removes, and after how long */
+#define PURGE_IDEMPOTENCY_HOURS 24 /* idempotency keys: their replay window */
+#define PURGE_CART_DAYS			30 /* carts untouched this long are abandoned */
+#define PURGE_SESSION_DAYS		30 /* sessions ended (expired or revoked) this long ago */
 
 /* The statements that schedule every job for database dbname, from pg_cron's database */
 static char *
@@ -154,4 +161,39 @@ ms_jobs_unschedule(PG_FUNCTION_ARGS)
 	n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &(bool){false}));
 	SPI_finish();
 	PG_RETURN_INT64(n);
+}
+
+/*
+ * maintenance_purge() removes what has outlived its purpose: idempotency
+ * keys past their 24-hour replay window, carts untouched for 30 days,
+ * sessions that ended 30 days ago (their refresh tokens go with them).
+ * Returns {"idempotencyKeys":n,"carts":n,"sessions":n}.
+ */
+PG_FUNCTION_INFO_V1(ms_maintenance_purge);
+Datum
+ms_maintenance_purge(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid				  types[3] = {INT4OID, INT4OID, INT4OID};
+	Datum			  values[3] = {Int32GetDatum(PURGE_IDEMPOTENCY_HOURS), Int32GetDatum(PURGE_CART_DAYS),
+								   Int32GetDatum(PURGE_SESSION_DAYS)};
+	Datum			  result;
+
+	SPI_connect();
+	MsExecute(MsPlan(&plan,
+					 "WITH k AS (DELETE FROM multistore.idempotency_keys "
+					 "            WHERE created_at < now() - make_interval(hours => $1) RETURNING 1), "
+					 "     c AS (DELETE FROM multistore.carts "
+					 "            WHERE updated_at < now() - make_interval(days => $2) RETURNING 1), "
+					 "     s AS (DELETE FROM multistore.sessions "
+					 "            WHERE coalesce(revoked_at, expires_at) < now() - make_interval(days => $3) "
+					 "           RETURNING 1) "
+					 "SELECT json_build_object('idempotencyKeys', (SELECT count(*) FROM k), "
+					 "                         'carts', (SELECT count(*) FROM c), "
+					 "                         'sessions', (SELECT count(*) FROM s))::text",
+					 3, types),
+			  values, NULL, false, 1);
+	result = MsSpiCopy(DirectFunctionCall1(json_in, CStringGetDatum(MsColumnText(0, 1))));
+	SPI_finish();
+	PG_RETURN_DATUM(result);
 }

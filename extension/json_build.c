@@ -175,3 +175,13 @@ MsTimestampText(TimestampTz ts)
 	return psprintf("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour,
 					tm.tm_min, tm.tm_sec, (int) (fsec / 1000));
 }
+
+char *
+MsJsonQuote(const char *s)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	escape_json(&buf, s);
+	return buf.data;
+}

@@ -42,6 +42,9 @@ extern void JwRaw(JsonWriter *w, const char *key, const char *json);
 /* The finished document as a json Datum */
 extern Datum JwFinish(JsonWriter *w);
 
+/* A string as a JSON string literal, quotes included */
+extern char *MsJsonQuote(const char *s);
+
 /* ISO 8601 in UTC with millisecond precision, e.g. 2026-11-25T13:00:00.000Z */
 extern char *MsTimestampText(TimestampTz ts);
 

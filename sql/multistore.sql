@@ -175,6 +175,123 @@ CREATE INDEX reservation_holds_due_idx ON reservation_holds (store_id, product_i
 COMMENT ON INDEX reservation_holds_due_idx IS 'multistore: overdue holds of a product, counted as released by readers and written down by writers';
 
 ------------------------------------------------------------------------------
+-- Carts and orders
+------------------------------------------------------------------------------
+
+CREATE TABLE carts (
+	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	user_id uuid NOT NULL REFERENCES users ON DELETE CASCADE,
+	store_id text REFERENCES stores ON DELETE SET NULL,
+	currency char(3),
+	created_at timestamptz NOT NULL DEFAULT now(),
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT carts_one_per_user UNIQUE (user_id)
+);
+COMMENT ON TABLE carts IS 'multistore: one cart per user, in one currency (set by its first line), optionally for a store';
+
+CREATE TABLE cart_items (
+	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	cart_id uuid NOT NULL REFERENCES carts ON DELETE CASCADE,
+	product_id text NOT NULL REFERENCES products,
+	quantity integer NOT NULL,
+	added_at timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT cart_items_one_line_per_product UNIQUE (cart_id, product_id),
+	CONSTRAINT cart_items_quantity_range CHECK (quantity BETWEEN 1 AND 99)
+);
+COMMENT ON TABLE cart_items IS 'multistore: cart lines; prices are not stored here but computed by the pricing function';
+
+CREATE TABLE orders (
+	id uuid NOT NULL DEFAULT gen_random_uuid(),
+	store_id text NOT NULL REFERENCES stores,
+	user_id uuid NOT NULL REFERENCES users,
+	status text NOT NULL DEFAULT 'pending_payment',
+	delivery_type text NOT NULL,
+	delivery_address jsonb,
+	notes text,
+	currency char(3) NOT NULL,
+	subtotal numeric(12, 2) NOT NULL,
+	discount numeric(12, 2) NOT NULL DEFAULT 0,
+	total numeric(12, 2) NOT NULL,
+	reservation_id uuid,
+	payment_due_at timestamptz NOT NULL,
+	paid_at timestamptz,
+	refund_required boolean NOT NULL DEFAULT false,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	-- id first: orders are found by id; store_id in the key for distribution
+	PRIMARY KEY (id, store_id),
+	CONSTRAINT orders_status_known CHECK (status IN ('pending_payment', 'confirmed', 'preparing', 'ready_for_pickup',
+	                                                 'out_for_delivery', 'completed', 'delivered', 'cancelled', 'expired')),
+	CONSTRAINT orders_delivery_type_known CHECK (delivery_type IN ('delivery', 'pickup')),
+	CONSTRAINT orders_money_not_negative CHECK (subtotal >= 0 AND discount >= 0 AND total >= 0)
+);
+COMMENT ON TABLE orders IS 'multistore: orders at one store; money is numeric with a currency; status follows the state machine of orders_status.c';
+CREATE INDEX orders_user_idx ON orders (user_id, created_at DESC, id DESC);
+COMMENT ON INDEX orders_user_idx IS 'multistore: a customer''s orders, newest first (cursor pagination)';
+CREATE INDEX orders_store_idx ON orders (store_id, created_at DESC, id DESC);
+COMMENT ON INDEX orders_store_idx IS 'multistore: a store''s orders, newest first (cursor pagination)';
+CREATE INDEX orders_due_idx ON orders (payment_due_at) WHERE status = 'pending_payment';
+COMMENT ON INDEX orders_due_idx IS 'multistore: unpaid orders past their payment deadline, for the expiry job';
+
+CREATE TABLE order_items (
+	order_id uuid NOT NULL,
+	store_id text NOT NULL,
+	line smallint NOT NULL,
+	product_id text NOT NULL,
+	name text NOT NULL,
+	unit_price numeric(12, 2) NOT NULL,
+	quantity integer NOT NULL,
+	discount numeric(12, 2) NOT NULL DEFAULT 0,
+	line_total numeric(12, 2) NOT NULL,
+	PRIMARY KEY (order_id, store_id, line),
+	FOREIGN KEY (order_id, store_id) REFERENCES orders ON DELETE CASCADE
+);
+COMMENT ON TABLE order_items IS 'multistore: what was ordered, with the name and price at the time (snapshots)';
+
+CREATE TABLE order_status_history (
+	order_id uuid NOT NULL,
+	store_id text NOT NULL,
+	seq smallint NOT NULL,
+	from_status text,
+	to_status text NOT NULL,
+	actor_id uuid,
+	actor text NOT NULL,
+	note text,
+	at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (order_id, store_id, seq),
+	FOREIGN KEY (order_id, store_id) REFERENCES orders ON DELETE CASCADE
+);
+COMMENT ON TABLE order_status_history IS 'multistore: every status change of an order, who (a user, the payment provider or the expiry job) and when';
+
+CREATE TABLE idempotency_keys (
+	user_id uuid NOT NULL REFERENCES users ON DELETE CASCADE,
+	key text NOT NULL,
+	request_hash bytea NOT NULL,
+	status integer NOT NULL,
+	response json NOT NULL,
+	order_id uuid,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (user_id, key)
+);
+COMMENT ON TABLE idempotency_keys IS 'multistore: the outcome of each order request by (user, Idempotency-Key), replayed for 24 hours';
+CREATE INDEX idempotency_keys_age_idx ON idempotency_keys (created_at);
+COMMENT ON INDEX idempotency_keys_age_idx IS 'multistore: purging keys older than 24 hours';
+
+CREATE TABLE payment_events (
+	id text PRIMARY KEY,
+	type text NOT NULL,
+	order_id uuid,
+	amount numeric(12, 2),
+	currency char(3),
+	outcome text NOT NULL,
+	payload jsonb NOT NULL,
+	received_at timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT payment_events_outcome_known
+		CHECK (outcome IN ('confirmed', 'cancelled', 'mismatch', 'refund_required', 'ignored'))
+);
+COMMENT ON TABLE payment_events IS 'multistore: every payment event applied, once each, with what it did';
+
+------------------------------------------------------------------------------
 -- The SQL API.  Every function returns the response body as json; errors
 -- carry a SQLSTATE of class M4/M5 and DETAIL {"code":...} (docs/errors.md).
 ------------------------------------------------------------------------------
@@ -273,6 +390,110 @@ COMMENT ON FUNCTION reservations_expire() IS
 'the sweep: writes down overdue reservations as expired and returns their stock, skipping rows in use; returns how many it expired';
 REVOKE ALL ON FUNCTION reservations_expire() FROM public;
 -- Run by pg_cron (jobs_schedule) as the extension's owner; grant to a DBA role if needed.
+
+CREATE FUNCTION cart_get(session_id uuid)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_cart_get'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION cart_get(uuid) IS
+'the caller''s cart: {"cart":{id,storeId,items:[{id,productId,name,quantity,unitPrice,discount,lineTotal,available}],subtotal,discount,total,currency,updatedAt}}; money as strings';
+
+CREATE FUNCTION cart_add_item(session_id uuid, item jsonb)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_cart_add_item'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION cart_add_item(uuid, jsonb) IS
+'adds {productId,quantity,storeId?} to the caller''s cart (a product already there gets the quantities added, up to 99): {"cart":{...}}';
+
+CREATE FUNCTION cart_set_item(session_id uuid, item_id uuid, item jsonb)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_cart_set_item'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION cart_set_item(uuid, uuid, jsonb) IS
+'sets the quantity of a cart line {quantity}; 0 removes it: {"cart":{...}}';
+
+CREATE FUNCTION cart_remove_item(session_id uuid, item_id uuid)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_cart_remove_item'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION cart_remove_item(uuid, uuid) IS
+'removes a line from the caller''s cart: {"cart":{...}}';
+
+CREATE FUNCTION cart_clear(session_id uuid)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_cart_clear'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION cart_clear(uuid) IS
+'empties the caller''s cart: {"cart":{...}}';
+
+CREATE FUNCTION order_place(session_id uuid, idempotency_key text, order_request jsonb,
+                            OUT status integer, OUT body json, OUT replayed boolean)
+AS 'MODULE_PATHNAME', 'ms_order_place'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION order_place(uuid, text, jsonb) IS
+'turns the caller''s cart into an order {storeId,deliveryType,deliveryAddress?,notes?} once per idempotency key: (201, {"order":{...}}, false), a stored refusal (409 out_of_stock, store_closed ...), or the first outcome again with replayed = true';
+
+CREATE FUNCTION order_get(session_id uuid, order_id uuid)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_order_get'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION order_get(uuid, uuid) IS
+'{"order":{...,items,history}} for its owner, managers of its store and admins; not_found for anyone else';
+
+CREATE FUNCTION orders_list(session_id uuid, cursor text DEFAULT NULL, max_results integer DEFAULT 20)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_orders_list'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION orders_list(uuid, text, integer) IS
+'the caller''s orders, newest first: {"orders":[{id,storeId,status,deliveryType,total,currency,itemCount,createdAt}],"nextCursor":...}';
+
+CREATE FUNCTION store_orders(session_id uuid, store_id text, status text DEFAULT NULL,
+                             cursor text DEFAULT NULL, max_results integer DEFAULT 20)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_store_orders'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION store_orders(uuid, text, text, text, integer) IS
+'a store''s orders, newest first, optionally of one status, for its managers and admins';
+
+CREATE FUNCTION order_set_status(session_id uuid, order_id uuid, change jsonb)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_order_set_status'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION order_set_status(uuid, uuid, jsonb) IS
+'moves an order along the state machine {status,note?} (managers of its store, admins); anything else is invalid_transition';
+
+CREATE FUNCTION order_cancel(session_id uuid, order_id uuid, note text DEFAULT NULL)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_order_cancel'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION order_cancel(uuid, uuid, text) IS
+'cancels an order: its owner while unpaid or confirmed, managers and admins until it is handed over; releases or restocks its stock';
+
+CREATE FUNCTION payment_apply(event jsonb, OUT status integer, OUT body json, OUT replayed boolean)
+AS 'MODULE_PATHNAME', 'ms_payment_apply'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION payment_apply(jsonb) IS
+'applies a payment event {id,type,orderId,amount,currency} once (the caller checked its signature): confirms and sells, or cancels, or records a mismatch (422) or a refund to make';
+REVOKE ALL ON FUNCTION payment_apply(jsonb) FROM public;
+-- For the role of the payment webhook (the proxy).
+
+CREATE FUNCTION orders_expire()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'ms_orders_expire'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION orders_expire() IS
+'the job: unpaid orders past their payment deadline become expired and release their stock; returns how many';
+REVOKE ALL ON FUNCTION orders_expire() FROM public;
+-- Run by pg_cron (jobs_schedule).
+
+CREATE FUNCTION maintenance_purge()
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_maintenance_purge'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION maintenance_purge() IS
+'removes idempotency keys past 24 hours, carts untouched for 30 days, sessions ended 30 days ago';
+REVOKE ALL ON FUNCTION maintenance_purge() FROM public;
+-- Run by pg_cron (jobs_schedule).
 
 CREATE FUNCTION jobs_schedule()
 RETURNS json
@@ -420,6 +641,13 @@ SELECT pg_catalog.pg_extension_config_dump('products', '');
 SELECT pg_catalog.pg_extension_config_dump('inventory', '');
 SELECT pg_catalog.pg_extension_config_dump('reservations', '');
 SELECT pg_catalog.pg_extension_config_dump('reservation_holds', '');
+SELECT pg_catalog.pg_extension_config_dump('carts', '');
+SELECT pg_catalog.pg_extension_config_dump('cart_items', '');
+SELECT pg_catalog.pg_extension_config_dump('orders', '');
+SELECT pg_catalog.pg_extension_config_dump('order_items', '');
+SELECT pg_catalog.pg_extension_config_dump('order_status_history', '');
+SELECT pg_catalog.pg_extension_config_dump('idempotency_keys', '');
+SELECT pg_catalog.pg_extension_config_dump('payment_events', '');
 SELECT pg_catalog.pg_extension_config_dump('users', '');
 SELECT pg_catalog.pg_extension_config_dump('store_managers', '');
 SELECT pg_catalog.pg_extension_config_dump('sessions', '');

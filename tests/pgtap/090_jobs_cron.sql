@@ -5,10 +5,14 @@
 SELECT plan(9);
 
 SELECT has_schema('cron', 'pg_cron is installed in this database');
-SELECT is((multistore.jobs_schedule()::jsonb)->'jobs'->0->>'name', 'multistore-expire-reservations', 'jobs_schedule schedules the sweep');
-SELECT is((multistore.jobs_schedule()::jsonb)->'jobs'->0->>'schedule', '* * * * *', 'every minute, and calling it twice is safe');
-SELECT is((SELECT count(*)::int FROM cron.job WHERE jobname = 'multistore-expire-reservations' AND database = current_database()),
-          1, 'one job, not two');
+SELECT is((SELECT array_agg(j->>'name' || ' ' || (j->>'schedule') ORDER BY j->>'name')
+             FROM jsonb_array_elements((multistore.jobs_schedule()::jsonb)->'jobs') j),
+          ARRAY['multistore-expire-orders * * * * *', 'multistore-expire-reservations * * * * *',
+                'multistore-purge 17 * * * *'],
+          'jobs_schedule schedules the expiry sweeps every minute and the purge hourly');
+SELECT is((multistore.jobs_schedule()::jsonb)->'jobs'->1->>'schedule', '* * * * *', 'calling it twice is safe');
+SELECT is((SELECT count(*)::int FROM cron.job WHERE jobname LIKE 'multistore-%' AND database = current_database()),
+          3, 'three jobs, not six');
 SELECT matches(multistore.jobs_schedule_sql(), 'cron\.schedule_in_database\(''multistore-expire-reservations'', ''\* \* \* \* \*'', ''SELECT multistore\.reservations_expire\(\)'', ''' || current_database() || '''\)',
                'jobs_schedule_sql gives the statement for pg_cron''s database');
 
@@ -40,7 +44,7 @@ SELECT ok(EXISTS (SELECT 1 FROM cron.job_run_details d JOIN cron.job j USING (jo
                      AND d.start_time >= (SELECT at FROM started)),
           'pg_cron recorded a successful run');
 
-SELECT is(multistore.jobs_unschedule(), 1::bigint, 'jobs_unschedule removes the job');
+SELECT is(multistore.jobs_unschedule(), 3::bigint, 'jobs_unschedule removes the jobs');
 
 DELETE FROM multistore.stores WHERE id = 't_cron';
 DELETE FROM multistore.products WHERE id = 't_cron_p';

@@ -1,0 +1,199 @@
+/*-------------------------------------------------------------------------
+ *
+ * payments.c
+ *	  payment_apply: what the payment provider says happened to an order.
+ *
+ * The proxy checks the webhook's signature; this applies the event, once:
+ *	  {id, type: "payment.succeeded"|"payment.failed", orderId, amount, currency}
+ * A success with the order's amount and currency confirms it and turns its
+ * holds into a sale; a mismatch is recorded and refused (422); a failure
+ * cancels the order and releases its stock; a success for an order that
+ * expired, was cancelled or was already paid is recorded as needing a
+ * refund and changes nothing else.  The order's row is locked first, as on
+ * every other path (orders.h), so a payment racing the customer's cancel or
+ * the expiry job ends in one consistent state.  Returns (status, body,
+ * replayed) because a refusal must be recorded, and raising it would roll
+ * the record back.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+
+#include "errors.h"
+#include "jsonb_read.h"
+#include "multistore.h"
+#include "orders.h"
+
+static SPIPlanPtr record_plan = NULL;
+static SPIPlanPtr refund_plan = NULL;
+
+static Datum
+Row(FunctionCallInfo fcinfo, int status, const char *body, bool replayed)
+{
+	TupleDesc tupdesc;
+	Datum	  values[3];
+	bool	  nulls[3] = {false, false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "payment_apply must return a row");
+	values[0] = Int32GetDatum(status);
+	values[1] = CStringGetTextDatum(body);
+	values[2] = BoolGetDatum(replayed);
+	return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls));
+}
+
+/* Records the event once; false when it was already applied */
+static bool
+Record(const char *id, const char *type, pg_uuid_t *order_id, Numeric amount, const char *currency,
+	   const char *outcome, Jsonb *payload)
+{
+	Oid	  types[7] = {TEXTOID, TEXTOID, UUIDOID, NUMERICOID, TEXTOID, TEXTOID, JSONBOID};
+	Datum values[7];
+
+	values[0] = CStringGetTextDatum(id);
+	values[1] = CStringGetTextDatum(type);
+	values[2] = UUIDPGetDatum(order_id);
+	values[3] = NumericGetDatum(amount);
+	values[4] = CStringGetTextDatum(currency);
+	values[5] = CStringGetTextDatum(outcome);
+	values[6] = JsonbPGetDatum(payload);
+	return MsExecute(MsPlan(&record_plan,
+							"INSERT INTO multistore.payment_events (id, type, order_id, amount, currency, "
+							"outcome, payload) "
+							"VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING 1",
+							7, types),
+					 values, NULL, false, 0) == 1;
+}
+
+static char *
+Outcome(const char *status, pg_uuid_t *order_id)
+{
+	return psprintf("{\"status\":\"%s\",\"orderId\":\"%s\"}", status,
+					DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(order_id))));
+}
+
+/* payment_apply(event jsonb) -> (status, body, replayed) */
+PG_FUNCTION_INFO_V1(ms_payment_apply);
+Datum
+ms_payment_apply(PG_FUNCTION_ARGS)
+{
+	static const char *const allowed[] = {"id", "type", "orderId", "amount", "currency", NULL};
+	JsonbContainer			*body;
+	MsValidation			 v;
+	char					*id = NULL, *type = NULL, *order_text = NULL, *currency = NULL;
+	JsonbValue				 amount_value;
+	Numeric					 amount = NULL;
+	pg_uuid_t				 order_id = {{0}};
+	OrderRow				 row;
+	bool					 found;
+	const char				*outcome;
+	int						 status = 200;
+	char					*answer;
+	Datum					 result;
+
+	SPI_connect();
+	body = JrBody(fcinfo, 0);
+	MsValidationInit(&v);
+	JrRejectUnknown(&v, body, NULL, allowed);
+	JrText(&v, body, "id", "id", true, 200, &id);
+	if (JrText(&v, body, "type", "type", true, 40, &type) && strcmp(type, "payment.succeeded") != 0 &&
+		strcmp(type, "payment.failed") != 0)
+		MsValidationAdd(&v, "type", "must be \"payment.succeeded\" or \"payment.failed\"");
+	if (JrText(&v, body, "orderId", "orderId", true, 36, &order_text))
+	{
+		bool ok = strlen(order_text) == 36;
+
+		for (int i = 0; ok && i < 36; i++)
+			ok = (i == 8 || i == 13 || i == 18 || i == 23) ? order_text[i] == '-'
+														   : isxdigit((unsigned char) order_text[i]);
+		if (!ok)
+			MsValidationAdd(&v, "orderId", "must be an order id (a UUID)");
+		else
+			order_id = *DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(order_text)));
+	}
+	if (!JrGet(body, "amount", &amount_value) || amount_value.type != jbvNumeric)
+		MsValidationAdd(&v, "amount", "must be a number such as 12.30");
+	else
+		amount = amount_value.val.numeric;
+	if (JrText(&v, body, "currency", "currency", true, 3, &currency) &&
+		(strlen(currency) != 3 || !isupper((unsigned char) currency[0]) ||
+		 !isupper((unsigned char) currency[1]) || !isupper((unsigned char) currency[2])))
+		MsValidationAdd(&v, "currency", "must be a three-letter code such as USD");
+	MsValidationCheck(&v);
+
+	found = OrderLock(order_id, &row);
+	if (!found)
+		outcome = "ignored";
+	else if (strcmp(type, "payment.failed") == 0)
+		outcome = strcmp(row.status, "pending_payment") == 0 && !row.overdue ? "cancelled" : "ignored";
+	else if (strcmp(row.status, "pending_payment") != 0 || row.overdue)
+		outcome = "refund_required";
+	else if (strcmp(row.currency, currency) != 0 ||
+			 !DatumGetBool(
+				 DirectFunctionCall2(numeric_eq, NumericGetDatum(amount),
+									 DirectFunctionCall3(numeric_in, CStringGetDatum(row.total),
+														 ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)))))
+		outcome = "mismatch";
+	else
+		outcome = "confirmed";
+
+	if (!Record(id, type, &order_id, amount, currency, outcome,
+				JsonbValueToJsonb(&(JsonbValue){.type = jbvBinary,
+												.val.binary.data = body,
+												.val.binary.len = VARSIZE(PG_GETARG_JSONB_P(0)) - VARHDRSZ})))
+	{
+		result = Row(fcinfo, 200, "{\"status\":\"duplicate\"}", true);
+		SPI_finish();
+		return result;
+	}
+
+	if (strcmp(outcome, "confirmed") == 0)
+	{
+		OrderTransition(&row, "confirmed", ACTOR_PAYMENT, NULL, psprintf("payment %s", id));
+		answer = Outcome("confirmed", &order_id);
+	}
+	else if (strcmp(outcome, "cancelled") == 0)
+	{
+		OrderTransition(&row, "cancelled", ACTOR_PAYMENT, NULL, psprintf("payment %s failed", id));
+		answer = Outcome("cancelled", &order_id);
+	}
+	else if (strcmp(outcome, "refund_required") == 0)
+	{
+		Oid	  types[1] = {UUIDOID};
+		Datum values[1] = {UUIDPGetDatum(&order_id)};
+
+		/* an order past its deadline is written down as expired first */
+		if (strcmp(row.status, "pending_payment") == 0)
+			OrderTransition(&row, "expired", ACTOR_SYSTEM, NULL, "payment deadline passed");
+		MsExecute(
+			MsPlan(&refund_plan,
+				   "UPDATE multistore.orders SET refund_required = true, updated_at = now() WHERE id = $1", 1,
+				   types),
+			values, NULL, false, 0);
+		answer = Outcome("refund_required", &order_id);
+	}
+	else if (strcmp(outcome, "mismatch") == 0)
+	{
+		status = 422;
+		answer =
+			psprintf("{\"error\":{\"code\":\"payment_mismatch\",\"message\":%s,"
+					 "\"details\":{\"expected\":{\"amount\":\"%s\",\"currency\":\"%s\"},"
+					 "\"received\":{\"amount\":\"%s\",\"currency\":%s}}}}",
+					 MsJsonQuote("the payment's amount or currency is not the order's"), row.total,
+					 row.currency, DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(amount))),
+					 MsJsonQuote(currency));
+	}
+	else
+		answer = psprintf("{\"status\":\"ignored\",\"orderId\":%s}", MsJsonQuote(order_text));
+
+	result = Row(fcinfo, status, answer, false);
+	SPI_finish();
+	return result;
+}
