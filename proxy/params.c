@@ -242,7 +242,7 @@ Problem(ApiError *err, char *first, size_t size, const char *field, const char *
 
 bool
 ParamsBind(const Route *route, const RouteMatch *match, const QueryParams *query, const char *body,
-		   const char *session, const char **values, ApiError *err)
+		   const char *session, const char *const *headers, const char **values, ApiError *err)
 {
 	int	 n = 0;
 	bool bad_query = false;
@@ -300,6 +300,20 @@ ParamsBind(const Route *route, const RouteMatch *match, const QueryParams *query
 			case ARG_SESSION:
 				values[n] = session;
 				break;
+			case ARG_HEADER:
+			{
+				const char *h = headers ? headers[n] : NULL;
+				const char *problem = h ? ParamCheck(arg->type, h, strlen(h)) : NULL;
+
+				if (problem)
+				{
+					Problem(err, first, sizeof(first), arg->name, problem);
+					bad_query = true;
+					break;
+				}
+				values[n] = h;
+				break;
+			}
 			case ARG_NONE:
 				break;
 		}

@@ -47,11 +47,13 @@ extern bool Utf8IsValid(const char *text, size_t len);
 /*
  * ParamsBind fills values[i] for each SQL parameter of the route, in the
  * order RoutesCompile numbered them: pointers into match, query, body and
- * session, or NULL for an absent optional argument.  Problems go into err:
+ * session, or NULL for an absent optional argument; headers[i] is the
+ * value of the route's i-th argument when that is a header.  Problems go into err:
  * a bad path parameter is 404 not_found, bad query parameters are one 400
  * validation_failed naming each field.  Returns false when err was set.
  */
 extern bool ParamsBind(const Route *route, const RouteMatch *match, const QueryParams *query,
-					   const char *body, const char *session, const char **values, ApiError *err);
+					   const char *body, const char *session, const char *const *headers, const char **values,
+					   ApiError *err);
 
 #endif /* PROXY_PARAMS_H */

@@ -19,6 +19,7 @@
 #include <openssl/rand.h>
 
 #include "jwt.h"
+#include "signature.h"
 #include "log.h"
 #include "request.h"
 
@@ -379,8 +380,16 @@ Begin(Request *req, const char *url, const char *method)
 		if (route->body_limit)
 			req->body_limit = route->body_limit;
 		CheckRateLimit(req, route);
-		if (!req->failed && route->access != ACCESS_PUBLIC)
+		if (!req->failed && route->access == ACCESS_PAYMENT)
+		{
+			if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Multistore-Signature") == NULL)
+				RequestFail(req, 401, "invalid_signature", "the Multistore-Signature header is missing");
+		}
+		else if (!req->failed && route->access != ACCESS_PUBLIC)
 			CheckToken(req, route);
+		for (int i = 0; i < ROUTE_MAX_ARGS && route->args[i].source != ARG_NONE; i++)
+			if (route->args[i].source == ARG_HEADER)
+				req->headers[i] = MHD_lookup_connection_value(c, MHD_HEADER_KIND, route->args[i].name);
 		if (!req->failed && declared > req->body_limit)
 			RequestFail(req, 413, "payload_too_large", "the request body is too large");
 		else if (!req->failed && has_body && RouteTakesBody(route) &&
@@ -518,6 +527,86 @@ RespondDbFailure(Request *req, const DbResult *result)
 	return RespondError(req);
 }
 
+/*
+ * RespondDecided answers for a function that decides its own status, a row
+ * (status, body, replayed): an idempotent replay gets Idempotent-Replayed,
+ * and an error body gets this request's id.
+ */
+static enum MHD_Result
+RespondDecided(Request *req, PGresult *res)
+{
+	int					 status = atoi(PQgetvalue(res, 0, 0));
+	const char			*body = PQgetvalue(res, 0, 1);
+	bool				 replayed = PQgetvalue(res, 0, 2)[0] == 't';
+	char				*text = NULL;
+	struct MHD_Response *resp;
+
+	if (status < 200 || status > 599)
+	{
+		RequestFail(req, 500, "internal", "internal error");
+		return RespondError(req);
+	}
+	if (status >= 400)
+	{
+		json_t *doc = json_loads(body, 0, NULL);
+		json_t *error = json_object_get(doc, "error");
+
+		json_object_set_new(doc, "requestId", json_string(req->request_id));
+		text = json_dumps(doc, JSON_COMPACT);
+		if (json_is_object(error))
+			snprintf(req->error.code, sizeof(req->error.code), "%s",
+					 json_string_value(json_object_get(error, "code"))
+						 ? json_string_value(json_object_get(error, "code"))
+						 : "");
+		json_decref(doc);
+	}
+	resp = text ? MHD_create_response_from_buffer_with_free_callback(strlen(text), text, free)
+				: MHD_create_response_from_buffer(strlen(body), (void *) body, MHD_RESPMEM_MUST_COPY);
+	if (replayed)
+		MHD_add_response_header(resp, "Idempotent-Replayed", "true");
+	return Queue(req, status, resp, CACHE_NO_STORE);
+}
+
+/*
+ * CheckPaymentSignature verifies Multistore-Signature over the raw body
+ * with PAYMENT_WEBHOOK_SECRET: 401 invalid_signature when it is missing,
+ * malformed, stale (over 5 minutes) or wrong; 503 when no secret is set.
+ */
+static bool
+CheckPaymentSignature(Request *req)
+{
+	const char *secret = req->server->config.payment_webhook_secret;
+	const char *header =
+		MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "Multistore-Signature");
+	struct timespec now;
+
+	if (secret == NULL)
+	{
+		RequestFail(req, 503, "unavailable",
+					"the payment webhook is not configured (PAYMENT_WEBHOOK_SECRET)");
+		return false;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	switch (
+		SignatureVerify(header, secret, req->body ? req->body : "", req->body_len, (long long) now.tv_sec))
+	{
+		case SIGNATURE_OK:
+			return true;
+		case SIGNATURE_STALE:
+			RequestFail(req, 401, "invalid_signature",
+						"the signature's timestamp is outside the 5-minute window");
+			return false;
+		case SIGNATURE_MALFORMED:
+			RequestFail(req, 401, "invalid_signature",
+						"Multistore-Signature must be t=<unix seconds>,v1=<hex HMAC-SHA256>");
+			return false;
+		case SIGNATURE_MISMATCH:
+			RequestFail(req, 401, "invalid_signature", "the signature does not match the body");
+			return false;
+	}
+	return false;
+}
+
 /* Binds the arguments, then runs the route's handler or SQL call and answers */
 static enum MHD_Result
 Dispatch(Request *req)
@@ -530,8 +619,10 @@ Dispatch(Request *req)
 
 	if (RouteTakesBody(route) && !CheckJsonBody(req))
 		return RespondError(req);
+	if (route->access == ACCESS_PAYMENT && !CheckPaymentSignature(req))
+		return RespondError(req);
 	if (!ParamsBind(route, &req->match, &req->query, req->body, req->session_id[0] ? req->session_id : NULL,
-					values, &req->error))
+					req->headers, values, &req->error))
 	{
 		req->failed = true;
 		return RespondError(req);
@@ -542,6 +633,8 @@ Dispatch(Request *req)
 	RequestRunSql(req, values, &result);
 	if (result.status != DB_OK)
 		ret = RespondDbFailure(req, &result);
+	else if (PQnfields(result.result) == 3)
+		ret = RespondDecided(req, result.result);
 	else if (route->status == 204)
 		ret = RespondJson(req, 204, "", 0);
 	else

@@ -32,6 +32,7 @@ typedef struct Request
 	int					   route; /* index in the table, -1 when none */
 	RouteMatch			   match;
 	QueryParams			   query;
+	const char			  *headers[ROUTE_MAX_ARGS]; /* of ARG_HEADER args, owned by MHD */
 	/* body */
 	char  *body; /* owned, NUL-terminated */
 	size_t body_len;

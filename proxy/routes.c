@@ -21,6 +21,7 @@
 #define QUERY(name, sql_name, type, req)	{ARG_QUERY, name, sql_name, type, req}
 #define BODY(sql_name)						{ARG_BODY, "body", sql_name, TYPE_JSON, REQUIRED}
 #define SESSION								{ARG_SESSION, "session", "session_id", TYPE_UUID, REQUIRED}
+#define HEADER(name, sql_name)				{ARG_HEADER, name, sql_name, TYPE_TEXT, OPTIONAL}
 
 const Route routes[] = {
 	/* method  pattern                               SQL function                    access          status cache               rate       body   handler */
@@ -61,6 +62,37 @@ const Route routes[] = {
 		{SESSION, PATH("reservationId", "reservation_id", TYPE_UUID)}},
 	{"DELETE", "/api/reservations/{reservationId}",  "multistore.reservation_release", ACCESS_MANAGER, 200, CACHE_NO_STORE,   RATE_NONE, 0,     NULL,
 		{SESSION, PATH("reservationId", "reservation_id", TYPE_UUID)}},
+
+	/* carts */
+	{"GET",    "/api/cart",                          "multistore.cart_get",          ACCESS_USER,    200, CACHE_NO_STORE,     RATE_NONE, 0,     NULL,
+		{SESSION}},
+	{"POST",   "/api/cart/items",                    "multistore.cart_add_item",     ACCESS_USER,    201, CACHE_NO_STORE,     RATE_NONE, 0,     NULL,
+		{SESSION, BODY("item")}},
+	{"PUT",    "/api/cart/items/{itemId}",           "multistore.cart_set_item",     ACCESS_USER,    200, CACHE_NO_STORE,     RATE_NONE, 0,     NULL,
+		{SESSION, PATH("itemId", "item_id", TYPE_UUID), BODY("item")}},
+	{"DELETE", "/api/cart/items/{itemId}",           "multistore.cart_remove_item",  ACCESS_USER,    200, CACHE_NO_STORE,     RATE_NONE, 0,     NULL,
+		{SESSION, PATH("itemId", "item_id", TYPE_UUID)}},
+	{"DELETE", "/api/cart/clear",                    "multistore.cart_clear",        ACCESS_USER,    200, CACHE_NO_STORE,     RATE_NONE, 0,     NULL,
+		{SESSION}},
+
+	/* orders (order_place answers with its own status: replays, stored refusals) */
+	{"POST",   "/api/orders",                        "multistore.order_place",       ACCESS_USER,    201, CACHE_NO_STORE,     RATE_NONE, 0,     NULL,
+		{SESSION, HEADER("Idempotency-Key", "idempotency_key"), BODY("order_request")}},
+	{"GET",    "/api/orders",                        "multistore.orders_list",       ACCESS_USER,    200, CACHE_NO_STORE,     RATE_NONE, 0,     NULL,
+		{SESSION, QUERY("cursor", "cursor", TYPE_TEXT, OPTIONAL), QUERY("limit", "max_results", TYPE_INTEGER, OPTIONAL)}},
+	{"GET",    "/api/orders/{orderId}",              "multistore.order_get",         ACCESS_USER,    200, CACHE_NO_STORE,     RATE_NONE, 0,     NULL,
+		{SESSION, PATH("orderId", "order_id", TYPE_UUID)}},
+	{"PUT",    "/api/orders/{orderId}/status",       "multistore.order_set_status",  ACCESS_MANAGER, 200, CACHE_NO_STORE,     RATE_NONE, 0,     NULL,
+		{SESSION, PATH("orderId", "order_id", TYPE_UUID), BODY("change")}},
+	{"POST",   "/api/orders/{orderId}/cancel",       "multistore.order_cancel",      ACCESS_USER,    200, CACHE_NO_STORE,     RATE_NONE, 0,     NULL,
+		{SESSION, PATH("orderId", "order_id", TYPE_UUID)}},
+	{"GET",    "/api/stores/{storeId}/orders",       "multistore.store_orders",      ACCESS_MANAGER, 200, CACHE_NO_STORE,     RATE_NONE, 0,     NULL,
+		{SESSION, PATH("storeId", "store_id", TYPE_ID), QUERY("status", "status", TYPE_TEXT, OPTIONAL),
+		 QUERY("cursor", "cursor", TYPE_TEXT, OPTIONAL), QUERY("limit", "max_results", TYPE_INTEGER, OPTIONAL)}},
+
+	/* webhooks */
+	{"POST",   "/webhooks/payment",                  "multistore.payment_apply",     ACCESS_PAYMENT, 200, CACHE_NO_STORE,     RATE_NONE, 65536, NULL,
+		{BODY("event")}},
 };
 /* clang-format on */
 
@@ -172,7 +204,7 @@ RoutesCompile(const Route *table, size_t n, char *err, size_t errlen)
 			goto fail;
 		}
 
-		len = (size_t) snprintf(sql, sizeof(sql), "SELECT %s(", r->function);
+		len = (size_t) snprintf(sql, sizeof(sql), "SELECT * FROM %s(", r->function);
 		for (const RouteArg *a = r->args; a->source != ARG_NONE; a++)
 		{
 			if (!IsSqlName(a->sql_name, false))

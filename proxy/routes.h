@@ -4,10 +4,12 @@
  *
  * Each route names the SQL function it calls and where each of the
  * function's named arguments comes from (a path segment, a query parameter,
- * the JSON body, the caller's session).  At start-up RoutesCompile turns each
- * route into one parameterised statement, e.g.
- *	  SELECT multistore.store_get(store_id => $1)
- * so SQL text only ever comes from this table, never from a request.
+ * the JSON body, a header, the caller's session).  At start-up RoutesCompile
+ * turns each route into one parameterised statement, e.g.
+ *	  SELECT * FROM multistore.store_get(store_id => $1)
+ * A function returns the response body (json), or a row (status, body,
+ * replayed) when it decides the status itself (idempotent replays).
+ * SQL text only ever comes from this table, never from a request.
  */
 #ifndef PROXY_ROUTES_H
 #define PROXY_ROUTES_H
@@ -20,10 +22,11 @@
 
 typedef enum Access
 {
-	ACCESS_PUBLIC, /* anyone */
-	ACCESS_USER,   /* any valid access token */
-	ACCESS_ADMIN,  /* token with role admin (the SQL call checks again) */
-	ACCESS_MANAGER /* token with role store_manager or admin */
+	ACCESS_PUBLIC,	/* anyone */
+	ACCESS_USER,	/* any valid access token */
+	ACCESS_ADMIN,	/* token with role admin (the SQL call checks again) */
+	ACCESS_MANAGER, /* token with role store_manager or admin */
+	ACCESS_PAYMENT	/* no token: a Multistore-Signature over the body */
 } Access;
 
 typedef enum ArgSource
@@ -32,7 +35,8 @@ typedef enum ArgSource
 	ARG_PATH,	  /* a {param} of the pattern */
 	ARG_QUERY,	  /* a query-string parameter */
 	ARG_BODY,	  /* the whole JSON body */
-	ARG_SESSION	  /* the caller's session id (token "sid") */
+	ARG_SESSION,  /* the caller's session id (token "sid") */
+	ARG_HEADER	  /* a request header, e.g. Idempotency-Key */
 } ArgSource;
 
 typedef enum ArgType

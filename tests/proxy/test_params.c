@@ -105,7 +105,7 @@ TestBind(void)
 
 	Add(&q, "latitude", "40.7");
 	Add(&q, "longitude", "-73.9");
-	ok(ParamsBind(&nearby, &m, &q, NULL, NULL, values, &err), "good parameters bind");
+	ok(ParamsBind(&nearby, &m, &q, NULL, NULL, NULL, values, &err), "good parameters bind");
 	is_str(values[0], "40.7", "$1 is latitude");
 	is_str(values[1], "-73.9", "$2 is longitude");
 	is_str(values[2], NULL, "an absent optional parameter is NULL");
@@ -115,7 +115,7 @@ TestBind(void)
 	Add(&q, "radius", "1");
 	Add(&q, "radius", "2");
 	Add(&q, "lat", "1");
-	ok(!ParamsBind(&nearby, &m, &q, NULL, NULL, values, &err), "bad parameters are refused");
+	ok(!ParamsBind(&nearby, &m, &q, NULL, NULL, NULL, values, &err), "bad parameters are refused");
 	is_int(err.status, 400, "with 400");
 	is_str(err.code, "validation_failed", "validation_failed");
 	body = ErrorBody(&err, "rid");
@@ -157,11 +157,11 @@ TestPathBind(void)
 	m.nparams = 1;
 	m.params[0].name = "storeId}";
 	strcpy(m.params[0].value, "store 1");
-	ok(!ParamsBind(&get, &m, &q, NULL, NULL, values, &err), "a path id that cannot exist is refused");
+	ok(!ParamsBind(&get, &m, &q, NULL, NULL, NULL, values, &err), "a path id that cannot exist is refused");
 	is_int(err.status, 404, "as 404, not 400");
 	ErrorClear(&err);
 	strcpy(m.params[0].value, "store_1");
-	ok(ParamsBind(&get, &m, &q, NULL, NULL, values, &err), "a good path id binds");
+	ok(ParamsBind(&get, &m, &q, NULL, NULL, NULL, values, &err), "a good path id binds");
 	is_str(values[0], "store_1", "to $1");
 }
 

@@ -169,7 +169,7 @@ TestCompile(void)
 	};
 
 	ok(c != NULL, "the test table compiles (%s)", err);
-	is_str(c[2].sql, "SELECT multistore.store_get(store_id => $1)",
+	is_str(c[2].sql, "SELECT * FROM multistore.store_get(store_id => $1)",
 		   "a route becomes a parameterised call by name");
 	is_int(c[2].nparams, 1, "with one parameter");
 	is_str(c[0].sql, NULL, "a handler route has no SQL");
@@ -196,7 +196,8 @@ TestRealTable(void)
 	{
 		if (routes[i].function && strcmp(routes[i].pattern, "/api/stores/{storeId}/availability") == 0)
 			is_str(c[i].sql,
-				   "SELECT multistore.store_availability(store_id => $1, product_ids => string_to_array($2, "
+				   "SELECT * FROM multistore.store_availability(store_id => $1, product_ids => "
+				   "string_to_array($2, "
 				   "','))",
 				   "a list parameter arrives as text[]");
 	}
