@@ -1,8 +1,8 @@
--- pg_cron: the jobs are scheduled once however often asked, the sweep runs
--- within about a minute and expires an overdue hold, and they can be
--- removed.  Commits its fixtures (ids t_cron*) and removes them.
+-- pg_cron: the jobs are scheduled once however often asked, the sweeps run
+-- within about a minute and expire an overdue hold and an unpaid order,
+-- and they can be removed.  Commits its fixtures (ids t_cron*) and removes them.
 \ir helpers.psql
-SELECT plan(9);
+SELECT plan(12);
 
 SELECT has_schema('cron', 'pg_cron is installed in this database');
 SELECT is((SELECT array_agg(j->>'name' || ' ' || (j->>'schedule') ORDER BY j->>'name')
@@ -24,6 +24,14 @@ SELECT multistore.inventory_set(admin, 't_cron', 't_cron_p', '{"onHand":3}') FRO
 CREATE TEMP TABLE r AS
 SELECT (multistore.reservation_create(admin, 't_cron', '{"items":[{"productId":"t_cron_p","quantity":2}],"ttlSeconds":1}')::jsonb
         ->'reservation'->>'id')::uuid AS id FROM sess;
+-- and an order whose payment deadline is a second away
+CREATE TEMP TABLE buyer AS SELECT pg_temp.session_for('customer') AS sid;
+SELECT multistore.cart_add_item(sid, '{"productId":"t_cron_p","quantity":1}') FROM buyer;
+SET multistore.reservation_ttl = 1;
+CREATE TEMP TABLE o AS
+SELECT (p.body->'order'->>'id')::uuid AS id, p.status
+  FROM buyer, multistore.order_place(buyer.sid, 't_cron_key', '{"storeId":"t_cron","deliveryType":"pickup"}') p;
+RESET multistore.reservation_ttl;
 CREATE TEMP TABLE started AS SELECT clock_timestamp() AS at;
 
 -- waits (at most 90 s) for the job to write the reservation down
@@ -38,7 +46,24 @@ BEGIN
 	RETURN false;
 END $$;
 SELECT ok(pg_temp.wait_for_sweep(), 'the scheduled sweep expired the overdue reservation');
-SELECT is((SELECT sum(held)::int FROM multistore.inventory WHERE store_id = 't_cron'), 0, 'and returned its stock');
+
+-- waits (at most 90 s) for the order job to write the order down
+CREATE FUNCTION pg_temp.wait_for_order_expiry() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+	FOR i IN 1..90 LOOP
+		IF (SELECT status FROM multistore.orders WHERE id = (SELECT id FROM o)) = 'expired' THEN
+			RETURN true;
+		END IF;
+		PERFORM pg_sleep(1);
+	END LOOP;
+	RETURN false;
+END $$;
+SELECT is((SELECT status FROM o), 201, 'the order was placed');
+SELECT ok(pg_temp.wait_for_order_expiry(), 'the scheduled job expired the unpaid order');
+SELECT is((SELECT array_agg(to_status || ' by ' || actor ORDER BY seq) FROM multistore.order_status_history
+            WHERE order_id = (SELECT id FROM o)),
+          ARRAY['pending_payment by customer', 'expired by system'], 'its history says so');
+SELECT is((SELECT sum(held)::int FROM multistore.inventory WHERE store_id = 't_cron'), 0, 'and both returned their stock');
 SELECT ok(EXISTS (SELECT 1 FROM cron.job_run_details d JOIN cron.job j USING (jobid)
                    WHERE j.jobname = 'multistore-expire-reservations' AND d.status = 'succeeded'
                      AND d.start_time >= (SELECT at FROM started)),
@@ -46,7 +71,11 @@ SELECT ok(EXISTS (SELECT 1 FROM cron.job_run_details d JOIN cron.job j USING (jo
 
 SELECT is(multistore.jobs_unschedule(), 3::bigint, 'jobs_unschedule removes the jobs');
 
+DELETE FROM multistore.orders WHERE store_id = 't_cron';
+DELETE FROM multistore.reservations WHERE store_id = 't_cron';
+DELETE FROM multistore.carts WHERE user_id IN (SELECT user_id FROM multistore.sessions WHERE id = (SELECT sid FROM buyer));
 DELETE FROM multistore.stores WHERE id = 't_cron';
 DELETE FROM multistore.products WHERE id = 't_cron_p';
-DELETE FROM multistore.users WHERE id = (SELECT user_id FROM multistore.sessions WHERE id = (SELECT admin FROM sess));
+DELETE FROM multistore.users WHERE id IN (SELECT user_id FROM multistore.sessions
+                                           WHERE id IN ((SELECT admin FROM sess), (SELECT sid FROM buyer)));
 SELECT * FROM finish();
