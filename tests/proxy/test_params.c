@@ -3,6 +3,7 @@
  *	  Strict query and path parameter syntax, and argument binding.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "params.h"
 #include "tap.h"
@@ -165,11 +166,53 @@ TestPathBind(void)
 	is_str(values[0], "store_1", "to $1");
 }
 
+static void
+TestHeaderBind(void)
+{
+	static const Route place = {"POST",
+								"/api/orders",
+								"multistore.order_place",
+								ACCESS_USER,
+								201,
+								CACHE_NO_STORE,
+								RATE_NONE,
+								0,
+								NULL,
+								{{ARG_SESSION, "session", "session_id", TYPE_UUID, true},
+								 {ARG_HEADER, "Idempotency-Key", "idempotency_key", TYPE_TEXT, false},
+								 {ARG_BODY, "body", "order_request", TYPE_JSON, true}}};
+	QueryParams		   q = {0};
+	RouteMatch		   m = {0};
+	ApiError		   err = {0};
+	const char		  *values[ROUTE_MAX_ARGS];
+	const char		  *headers[ROUTE_MAX_ARGS] = {NULL, "key-1", NULL};
+	char			   longer[1100];
+
+	ok(ParamsBind(&place, &m, &q, "{}", "sid", headers, values, &err), "a header argument binds");
+	is_str(values[0], "sid", "$1 is the session");
+	is_str(values[1], "key-1", "$2 is the header's value");
+	is_str(values[2], "{}", "$3 is the body");
+
+	headers[1] = NULL;
+	ok(ParamsBind(&place, &m, &q, "{}", "sid", headers, values, &err),
+	   "a missing header binds too: the SQL function says what that means");
+	is_str(values[1], NULL, "as NULL");
+
+	memset(longer, 'k', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	headers[1] = longer;
+	ok(!ParamsBind(&place, &m, &q, "{}", "sid", headers, values, &err),
+	   "a header over 1024 bytes is refused");
+	is_str(err.code, "validation_failed", "as validation_failed");
+	ErrorClear(&err);
+}
+
 int
 main(void)
 {
 	TestSyntax();
 	TestBind();
 	TestPathBind();
+	TestHeaderBind();
 	return done_testing();
 }
