@@ -215,20 +215,24 @@ ms_cart_add_item(PG_FUNCTION_ARGS)
 	}
 
 	values[2] = Int32GetDatum(quantity);
-	/* the sum may not pass the line limit; nothing is silently capped */
-	if (MsExecute(
-			MsPlan(&add_plan,
-				   "WITH line AS ( "
-				   "  INSERT INTO multistore.cart_items (cart_id, product_id, quantity) VALUES ($1, $2, $3) "
-				   "  ON CONFLICT (cart_id, product_id) DO UPDATE "
-				   "     SET quantity = multistore.cart_items.quantity + excluded.quantity "
-				   "   WHERE multistore.cart_items.quantity + excluded.quantity <= 99 "
-				   "  RETURNING 1) "
-				   "UPDATE multistore.carts c SET currency = p.currency, updated_at = now() "
-				   "  FROM multistore.products p, line WHERE c.id = $1 AND p.id = $2 "
-				   "RETURNING 1",
-				   3, types),
-			values, NULL, false, 0) == 0)
+	/*
+	 * The sum may not pass the line limit; nothing is silently capped.
+	 * added_at is the clock, not the transaction's start, so lines added in
+	 * one transaction keep the order they were added in.
+	 */
+	if (MsExecute(MsPlan(&add_plan,
+						 "WITH line AS ( "
+						 "  INSERT INTO multistore.cart_items (cart_id, product_id, quantity, added_at) "
+						 "  VALUES ($1, $2, $3, clock_timestamp()) "
+						 "  ON CONFLICT (cart_id, product_id) DO UPDATE "
+						 "     SET quantity = multistore.cart_items.quantity + excluded.quantity "
+						 "   WHERE multistore.cart_items.quantity + excluded.quantity <= 99 "
+						 "  RETURNING 1) "
+						 "UPDATE multistore.carts c SET currency = p.currency, updated_at = now() "
+						 "  FROM multistore.products p, line WHERE c.id = $1 AND p.id = $2 "
+						 "RETURNING 1",
+						 3, types),
+				  values, NULL, false, 0) == 0)
 		MsInvalidArgument("quantity", "would make the line more than %d", CARTS_MAX_QUANTITY);
 	PG_RETURN_DATUM(Answer(cart));
 }

@@ -628,6 +628,11 @@ ReadCursor(FunctionCallInfo fcinfo, int argno, Datum *at, Datum *id, bool *has)
 	dot = strchr(raw, '.');
 	if (dot == NULL || strlen(dot + 1) != 36)
 		MsInvalidArgument("cursor", "is not a cursor this API gave out");
+	/* the id must be a UUID, or uuid_in would raise an error of its own */
+	for (int i = 0; i < 36; i++)
+		if ((i == 8 || i == 13 || i == 18 || i == 23) ? dot[1 + i] != '-'
+													  : !isxdigit((unsigned char) dot[1 + i]))
+			MsInvalidArgument("cursor", "is not a cursor this API gave out");
 	*dot = '\0';
 	micros = strtoll(raw, &end, 10);
 	if (*end != '\0' || end == raw)

@@ -72,6 +72,19 @@ Record(const char *id, const char *type, pg_uuid_t *order_id, Numeric amount, co
 					 values, NULL, false, 0) == 1;
 }
 
+/* Can the amount be recorded: from 0 to the largest numeric(12, 2)? */
+static bool
+AmountInRange(Numeric amount)
+{
+	Datum value = NumericGetDatum(amount);
+	Datum zero = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
+	Datum limit = DirectFunctionCall3(numeric_in, CStringGetDatum("9999999999.995"),
+									  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+
+	return DatumGetBool(DirectFunctionCall2(numeric_ge, value, zero)) &&
+		   DatumGetBool(DirectFunctionCall2(numeric_lt, value, limit));
+}
+
 static char *
 Outcome(const char *status, pg_uuid_t *order_id)
 {
@@ -120,6 +133,8 @@ ms_payment_apply(PG_FUNCTION_ARGS)
 	}
 	if (!JrGet(body, "amount", &amount_value) || amount_value.type != jbvNumeric)
 		MsValidationAdd(&v, "amount", "must be a number such as 12.30");
+	else if (!AmountInRange(amount_value.val.numeric))
+		MsValidationAdd(&v, "amount", "must be from 0 to 9999999999.99");
 	else
 		amount = amount_value.val.numeric;
 	if (JrText(&v, body, "currency", "currency", true, 3, &currency) &&
