@@ -202,7 +202,8 @@ DbCall(DbPool *pool, DbConn *c, int route, const char *const *values, DbResult *
 	switch (PQresultStatus(res))
 	{
 		case PGRES_TUPLES_OK:
-			if (PQntuples(res) == 1 && PQnfields(res) == 1)
+			/* a body, or a row (status, body, replayed) of a function that decides its status */
+			if (PQntuples(res) == 1 && (PQnfields(res) == 1 || PQnfields(res) == 3))
 			{
 				out->status = DB_OK;
 				out->result = res;

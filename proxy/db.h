@@ -43,7 +43,7 @@ typedef struct DbPool
 /* How a call ended */
 typedef enum DbStatus
 {
-	DB_OK,	  /* result holds one row, one column: the body */
+	DB_OK,	  /* one row: the body, or (status, body, replayed) */
 	DB_ERROR, /* the function raised: result has the error fields */
 	DB_DOWN,  /* no connection to the database */
 	DB_BUSY	  /* no pooled connection came free in time */

@@ -617,9 +617,10 @@ Dispatch(Request *req)
 	DbResult		result;
 	enum MHD_Result ret;
 
-	if (RouteTakesBody(route) && !CheckJsonBody(req))
-		return RespondError(req);
+	/* a signed route authenticates its caller before anything reads the body */
 	if (route->access == ACCESS_PAYMENT && !CheckPaymentSignature(req))
+		return RespondError(req);
+	if (RouteTakesBody(route) && !CheckJsonBody(req))
 		return RespondError(req);
 	if (!ParamsBind(route, &req->match, &req->query, req->body, req->session_id[0] ? req->session_id : NULL,
 					req->headers, values, &req->error))
