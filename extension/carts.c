@@ -166,7 +166,8 @@ ms_cart_add_item(PG_FUNCTION_ARGS)
 	Oid						 types[3] = {UUIDOID, TEXTOID, INT4OID};
 	Datum					 values[3];
 	bool					 isnull;
-	bool					 published, priced, same_currency;
+	bool					 published, priced, same_currency, in_cart;
+	int64					 lines;
 
 	SPI_connect();
 	caller = AccountsCaller(fcinfo, 0);
@@ -186,7 +187,10 @@ ms_cart_add_item(PG_FUNCTION_ARGS)
 	values[1] = CStringGetTextDatum(product_id);
 	if (MsExecute(MsPlan(&product_plan,
 						 "SELECT p.published, p.price IS NOT NULL, "
-						 "       c.currency IS NULL OR c.currency = p.currency "
+						 "       c.currency IS NULL OR c.currency = p.currency, "
+						 "       EXISTS (SELECT 1 FROM multistore.cart_items i "
+						 "                WHERE i.cart_id = $1 AND i.product_id = $2), "
+						 "       (SELECT count(*) FROM multistore.cart_items i WHERE i.cart_id = $1) "
 						 "  FROM multistore.products p, multistore.carts c WHERE p.id = $2 AND c.id = $1",
 						 2, types),
 				  values, NULL, false, 1) == 0)
@@ -195,12 +199,18 @@ ms_cart_add_item(PG_FUNCTION_ARGS)
 	published = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	priced = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	same_currency = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+	in_cart = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
+	lines = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull));
 	if (!published || !priced)
 		MsErrorDetail(ERRCODE_MS_CONFLICT, "product_unavailable",
 					  psprintf("\"productIds\":[%s]", MsJsonQuote(product_id)),
 					  "product \"%s\" is not for sale", product_id);
 	if (!same_currency)
 		MsInvalidArgument("productId", "is priced in another currency than the cart's");
+	/* the cart row is locked (CartOf): the count cannot change under us */
+	if (!in_cart && lines >= CARTS_MAX_LINES)
+		MsInvalidArgument("productId", "would be line %d of a cart that holds at most %d", (int) lines + 1,
+						  CARTS_MAX_LINES);
 	if (store_id)
 	{
 		Oid	  store_types[2] = {UUIDOID, TEXTOID};
@@ -220,19 +230,22 @@ ms_cart_add_item(PG_FUNCTION_ARGS)
 	 * added_at is the clock, not the transaction's start, so lines added in
 	 * one transaction keep the order they were added in.
 	 */
-	if (MsExecute(MsPlan(&add_plan,
-						 "WITH line AS ( "
-						 "  INSERT INTO multistore.cart_items (cart_id, product_id, quantity, added_at) "
-						 "  VALUES ($1, $2, $3, clock_timestamp()) "
-						 "  ON CONFLICT (cart_id, product_id) DO UPDATE "
-						 "     SET quantity = multistore.cart_items.quantity + excluded.quantity "
-						 "   WHERE multistore.cart_items.quantity + excluded.quantity <= 99 "
-						 "  RETURNING 1) "
-						 "UPDATE multistore.carts c SET currency = p.currency, updated_at = now() "
-						 "  FROM multistore.products p, line WHERE c.id = $1 AND p.id = $2 "
-						 "RETURNING 1",
-						 3, types),
-				  values, NULL, false, 0) == 0)
+	if (MsExecute(
+			MsPlan(&add_plan,
+				   "WITH line AS ( "
+				   "  INSERT INTO multistore.cart_items (cart_id, product_id, quantity, added_at) "
+				   "  VALUES ($1, $2, $3, clock_timestamp()) "
+				   "  ON CONFLICT (cart_id, product_id) DO UPDATE "
+				   "     SET quantity = multistore.cart_items.quantity + excluded.quantity "
+				   "   WHERE multistore.cart_items.quantity + excluded.quantity <= " CppAsString2(
+					   CARTS_MAX_QUANTITY) " "
+										   "  RETURNING 1) "
+										   "UPDATE multistore.carts c SET currency = p.currency, updated_at "
+										   "= now() "
+										   "  FROM multistore.products p, line WHERE c.id = $1 AND p.id = $2 "
+										   "RETURNING 1",
+				   3, types),
+			values, NULL, false, 0) == 0)
 		MsInvalidArgument("quantity", "would make the line more than %d", CARTS_MAX_QUANTITY);
 	PG_RETURN_DATUM(Answer(cart));
 }

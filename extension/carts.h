@@ -12,8 +12,8 @@
 
 #include "json_build.h"
 
-#define CARTS_MAX_QUANTITY 99 /* per line */
-#define CARTS_MAX_LINES	   100
+#define CARTS_MAX_QUANTITY 99  /* per line */
+#define CARTS_MAX_LINES	   100 /* lines per cart */
 
 /* The caller's cart, created when missing and locked for this transaction; inside SPI */
 extern pg_uuid_t CartOf(pg_uuid_t user_id);

@@ -62,6 +62,16 @@ static const Transition transitions[] = {
 	{"out_for_delivery", "delivered", NULL, ACTOR_MANAGER, STOCK_NONE},
 };
 
+/* Is it one of the statuses of the machine above? */
+static bool
+StatusIsKnown(const char *status)
+{
+	for (int t = 0; t < (int) lengthof(transitions); t++)
+		if (strcmp(transitions[t].from, status) == 0 || strcmp(transitions[t].to, status) == 0)
+			return true;
+	return false;
+}
+
 static SPIPlanPtr status_plan = NULL;
 static SPIPlanPtr items_plan = NULL;
 static SPIPlanPtr due_plan = NULL;
@@ -226,7 +236,8 @@ ms_order_set_status(PG_FUNCTION_ARGS)
 	body = JrBody(fcinfo, 2);
 	MsValidationInit(&v);
 	JrRejectUnknown(&v, body, NULL, allowed);
-	JrText(&v, body, "status", "status", true, 32, &status);
+	if (JrText(&v, body, "status", "status", true, 32, &status) && !StatusIsKnown(status))
+		MsValidationAdd(&v, "status", "must be an order status such as \"preparing\"");
 	JrText(&v, body, "note", "note", false, 500, &note);
 	MsValidationCheck(&v);
 

@@ -30,9 +30,11 @@
 #include "jsonb_read.h"
 #include "multistore.h"
 #include "orders.h"
+#include "reservations.h"
 
 static SPIPlanPtr record_plan = NULL;
 static SPIPlanPtr refund_plan = NULL;
+static SPIPlanPtr outcome_plan = NULL;
 
 static Datum
 Row(FunctionCallInfo fcinfo, int status, const char *body, bool replayed)
@@ -107,6 +109,7 @@ ms_payment_apply(PG_FUNCTION_ARGS)
 	OrderRow				 row;
 	bool					 found;
 	const char				*outcome;
+	bool					 short_of_stock = false;
 	int						 status = 200;
 	char					*answer;
 	Datum					 result;
@@ -169,6 +172,29 @@ ms_payment_apply(PG_FUNCTION_ARGS)
 		return result;
 	}
 
+	/*
+	 * The order was locked before its deadline, but the hold may have run out
+	 * since (the sweep may even have expired it while we waited for its
+	 * lock), or the shelf may no longer cover it: the reservation decides,
+	 * under its own lock, and a payment it refuses is one to refund.
+	 */
+	if (strcmp(outcome, "confirmed") == 0 && row.has_reservation)
+	{
+		ConsumeResult sold = ReservationTryConsume(row.reservation_id);
+
+		if (sold != CONSUME_DONE)
+		{
+			Oid	  types[2] = {TEXTOID, TEXTOID};
+			Datum values[2] = {CStringGetTextDatum(id), CStringGetTextDatum("refund_required")};
+
+			MsExecute(MsPlan(&outcome_plan, "UPDATE multistore.payment_events SET outcome = $2 WHERE id = $1",
+							 2, types),
+					  values, NULL, false, 0);
+			outcome = "refund_required";
+			short_of_stock = sold == CONSUME_SHORT;
+		}
+	}
+
 	if (strcmp(outcome, "confirmed") == 0)
 	{
 		OrderTransition(&row, "confirmed", ACTOR_PAYMENT, NULL, psprintf("payment %s", id));
@@ -184,8 +210,11 @@ ms_payment_apply(PG_FUNCTION_ARGS)
 		Oid	  types[1] = {UUIDOID};
 		Datum values[1] = {UUIDPGetDatum(&order_id)};
 
-		/* an order past its deadline is written down as expired first */
-		if (strcmp(row.status, "pending_payment") == 0)
+		/* an unpaid order ends first: past its deadline it expired, short of stock it is cancelled */
+		if (strcmp(row.status, "pending_payment") == 0 && short_of_stock)
+			OrderTransition(&row, "cancelled", ACTOR_PAYMENT, NULL,
+							psprintf("payment %s arrived but stock on hand no longer covers the order", id));
+		else if (strcmp(row.status, "pending_payment") == 0)
 			OrderTransition(&row, "expired", ACTOR_SYSTEM, NULL, "payment deadline passed");
 		MsExecute(
 			MsPlan(&refund_plan,

@@ -333,11 +333,14 @@ ReservationRelease(pg_uuid_t id)
 
 /*
  * Consuming is a sale: on hand goes down by what was held, the holds end.
- * When stock was set below what is held, a sale the shelf cannot cover is
- * out_of_stock and changes nothing.
+ * A reservation already released or expired (its time up, if only this
+ * instant) cannot be sold, nor one whose holds the shelf no longer covers
+ * (stock was set below what is held).  Strict, those raise
+ * invalid_transition and out_of_stock; else the result says which, and
+ * nothing changes.
  */
-void
-ReservationConsume(pg_uuid_t id)
+static ConsumeResult
+Consume(pg_uuid_t id, bool strict)
 {
 	LockedReservation r;
 	Oid				  types[2] = {TEXTOID, UUIDOID};
@@ -347,9 +350,13 @@ ReservationConsume(pg_uuid_t id)
 		elog(ERROR, "reservation vanished");
 	Settle(id, &r);
 	if (strcmp(r.status, "consumed") == 0)
-		return;
+		return CONSUME_DONE;
 	if (strcmp(r.status, "active") != 0)
-		InvalidTransition(r.status, "consumed");
+	{
+		if (strict)
+			InvalidTransition(r.status, "consumed");
+		return CONSUME_ENDED;
+	}
 
 	LockHoldBuckets(r.store_id, id);
 	values[0] = CStringGetTextDatum(r.store_id);
@@ -366,8 +373,12 @@ ReservationConsume(pg_uuid_t id)
 			2, types),
 		values, NULL, false, 1);
 	if (strcmp(MsColumnText(0, 1), "[]") != 0)
-		MsErrorDetail(ERRCODE_MS_CONFLICT, "out_of_stock", psprintf("\"items\":%s", MsColumnText(0, 1)),
-					  "stock on hand was set below what this reservation holds");
+	{
+		if (strict)
+			MsErrorDetail(ERRCODE_MS_CONFLICT, "out_of_stock", psprintf("\"items\":%s", MsColumnText(0, 1)),
+						  "stock on hand was set below what this reservation holds");
+		return CONSUME_SHORT;
+	}
 	MsExecute(
 		MsPlan(&consume_plan,
 			   "WITH h AS (UPDATE multistore.reservation_holds SET state = 'consumed' "
@@ -379,6 +390,19 @@ ReservationConsume(pg_uuid_t id)
 			   2, types),
 		values, NULL, false, 0);
 	SetStatus(id, "consumed");
+	return CONSUME_DONE;
+}
+
+void
+ReservationConsume(pg_uuid_t id)
+{
+	Consume(id, true);
+}
+
+ConsumeResult
+ReservationTryConsume(pg_uuid_t id)
+{
+	return Consume(id, false);
 }
 
 /* Extending moves the expiry of an active reservation and of its holds */

@@ -74,6 +74,17 @@ extern void ReservationWriteCreated(JsonWriter *w, const ReservationRequest *req
 extern void ReservationRelease(pg_uuid_t id);
 extern void ReservationConsume(pg_uuid_t id);
 
+/* What selling a reservation came to, when not told to raise */
+typedef enum ConsumeResult
+{
+	CONSUME_DONE,  /* sold (now or before) */
+	CONSUME_ENDED, /* released or expired: nothing to sell */
+	CONSUME_SHORT  /* on hand was set below what it holds */
+} ConsumeResult;
+
+/* Consumes an active reservation; says why not instead of raising, changing nothing */
+extern ConsumeResult ReservationTryConsume(pg_uuid_t id);
+
 /* Writes the member "reservation":{...} */
 extern void ReservationWrite(JsonWriter *w, pg_uuid_t id);
 

@@ -281,7 +281,7 @@ CREATE TABLE payment_events (
 	id text PRIMARY KEY,
 	type text NOT NULL,
 	order_id uuid,
-	amount numeric(12, 2),
+	amount numeric, -- as sent, unrounded: the evidence of what the provider said
 	currency char(3),
 	outcome text NOT NULL,
 	payload jsonb NOT NULL,

@@ -4,7 +4,7 @@
 -- decimals, computed with numeric arithmetic, never floats.
 \ir helpers.psql
 BEGIN;
-SELECT plan(64);
+SELECT plan(66);
 
 SELECT pg_temp.add_store('t_cart', -61, 0);
 SELECT pg_temp.add_product('t_a', 1.10);
@@ -183,6 +183,16 @@ SELECT is((SELECT c - 'id' - 'updatedAt' - 'storeId' FROM cleared),
 SELECT is((SELECT c->>'id' FROM cleared), pg_temp.cart('carol')->>'id', 'and keeps it: still one cart');
 SELECT is(pg_temp.add('carol', '{"productId":"t_euro","quantity":1}')->>'currency', 'EUR', 'an emptied cart takes the currency of its next first line');
 SELECT is(pg_temp.lines(pg_temp.cart('alice')), 't_a x5, t_b x2', 'other carts are untouched');
+
+-- at most 100 lines: the 101st product is refused, more of one already there is not
+CREATE TEMP TABLE dave AS SELECT pg_temp.session_for('customer') AS sid;
+SELECT pg_temp.add_product('t_line_' || g, 1.00) FROM generate_series(1, 101) g;
+SELECT multistore.cart_add_item((SELECT sid FROM dave), jsonb_build_object('productId', 't_line_' || g, 'quantity', 1))
+  FROM generate_series(1, 100) g;
+SELECT pg_temp.throws_code($$SELECT multistore.cart_add_item((SELECT sid FROM dave), '{"productId":"t_line_101","quantity":1}')$$,
+                           'M4400', 'validation_failed', 'a 101st line is refused');
+SELECT is((multistore.cart_add_item((SELECT sid FROM dave), '{"productId":"t_line_1","quantity":1}')::jsonb)->'cart'->'items'->0->>'quantity',
+          '2', 'adding to a line already there still works');
 
 -- who
 SELECT pg_temp.throws_code($$SELECT multistore.cart_get(NULL)$$, 'M4401', 'unauthorized', 'no session');

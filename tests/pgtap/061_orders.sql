@@ -467,8 +467,8 @@ SELECT is(pg_temp.get('bob', (SELECT id FROM ok_))->>'id', (SELECT id::text FROM
 SELECT is(pg_temp.get('manager', (SELECT id FROM ok_))->>'id', (SELECT id::text FROM ok_), 'a manager of its store sees it');
 SELECT is(pg_temp.get('admin', (SELECT id FROM ok_))->>'id', (SELECT id::text FROM ok_), 'an admin sees it');
 SELECT is(pg_temp.refusal(format('SELECT pg_temp.move(''manager'', %L, ''shipped'')', (SELECT id FROM ok_))),
-          '{"sqlstate":"M4409","code":"invalid_transition","status":"pending_payment","requested":"shipped"}'::jsonb,
-          'a status that does not exist is no transition either');
+          '{"sqlstate":"M4400","code":"validation_failed","fields":{"status":"must be an order status such as \"preparing\""}}'::jsonb,
+          'a status that does not exist is a bad field, not a transition');
 SELECT is(pg_temp.refusal(format('SELECT multistore.order_set_status(%L, %L, ''{"state":"cancelled"}'')', pg_temp.s('manager'), (SELECT id FROM ok_))),
           '{"sqlstate":"M4400","code":"validation_failed","fields":{"state":"is not a known field","status":"is required"}}'::jsonb,
           'a status change needs {status, note?}');

@@ -4,7 +4,7 @@
 -- nothing, an unknown order is ignored, bad bodies are validation errors.
 \ir helpers.psql
 BEGIN;
-SELECT plan(64);
+SELECT plan(69);
 
 SELECT pg_temp.add_store('t_pay', -62, 0);
 SELECT pg_temp.add_product(p, 2.50) FROM unnest(ARRAY['t_p1','t_p2','t_p3','t_p4','t_p5','t_p6','t_p7','t_p8']) p;
@@ -189,6 +189,23 @@ SELECT is(pg_temp.apply(pg_temp.event('evt_8', 'succeeded', (SELECT id FROM ghos
 SELECT is(pg_temp.recorded('evt_8'),
           jsonb_build_object('type', 'payment.succeeded', 'orderId', (SELECT id FROM ghost), 'amount', 5.00, 'currency', 'USD', 'outcome', 'ignored'),
           'recorded as ignored');
+
+-- a success for an order the shelf no longer covers (stock set below its
+-- holds): recorded, the order cancelled and its holds released, a refund due
+SELECT pg_temp.add_product('t_p9', 2.50);
+SELECT multistore.inventory_set((SELECT admin FROM sess), 't_pay', 't_p9', '{"onHand":10}');
+CREATE TEMP TABLE short_o AS SELECT pg_temp.order_of('t_p9') AS id;
+SELECT multistore.inventory_set((SELECT admin FROM sess), 't_pay', 't_p9', '{"onHand":1}');
+SELECT is(pg_temp.apply(pg_temp.event('evt_short', 'succeeded', (SELECT id FROM short_o), 5.00)),
+          pg_temp.outcome('refund_required', (SELECT id FROM short_o)),
+          'a success the shelf cannot cover: 200 refund_required, not an error the provider retries forever');
+SELECT is(pg_temp.state((SELECT id FROM short_o)), '{"status":"cancelled","refundRequired":true,"paid":false,"changes":2}'::jsonb,
+          'the order is cancelled with a refund due');
+SELECT is((pg_temp.get((SELECT id FROM short_o))->'history'->-1) - 'at',
+          '{"from":"pending_payment","to":"cancelled","actor":"payment","actorId":null,"note":"payment evt_short arrived but stock on hand no longer covers the order"}'::jsonb,
+          'the history says why');
+SELECT is(pg_temp.stock('t_pay', 't_p9') - 'buckets', '{"onHand":1,"held":0}'::jsonb, 'its holds are released, nothing was sold');
+SELECT is(pg_temp.recorded('evt_short')->>'outcome', 'refund_required', 'the event is recorded as a refund to make');
 
 -- bad bodies: validation errors, nothing recorded
 CREATE TEMP TABLE before AS SELECT count(*) AS n FROM multistore.payment_events;
