@@ -48,7 +48,8 @@ Row(FunctionCallInfo fcinfo, int status, const char *body, bool replayed)
 	values[0] = Int32GetDatum(status);
 	values[1] = CStringGetTextDatum(body);
 	values[2] = BoolGetDatum(replayed);
-	return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls));
+	/* built in SPI's memory, which SPI_finish frees: SPI_returntuple copies it out */
+	return PointerGetDatum(SPI_returntuple(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls), tupdesc));
 }
 
 /* Records the event once; false when it was already applied */
