@@ -92,14 +92,34 @@ ConfigLoad(Config *c, GetEnv getenv_fn, char *err, size_t errlen)
 		!ReadInt(getenv_fn, "DB_CONNECT_TIMEOUT", 2, 1, 60, &c->db_connect_timeout, err, errlen) ||
 		!ReadInt(getenv_fn, "DB_STATEMENT_TIMEOUT", 10000, 0, 3600000, &c->db_statement_timeout, err,
 				 errlen) ||
-		!ReadInt(getenv_fn, "RATE_LIMIT_AUTH_PER_MINUTE", 10, 1, 100000, &c->rate_limit_auth_per_minute, err,
-				 errlen))
+		!ReadInt(getenv_fn, "RATE_LIMIT_AUTH_PER_MINUTE", 10, 1, 1000000, &c->rate_limit_auth_per_minute, err,
+				 errlen) ||
+		!ReadInt(getenv_fn, "RATE_LIMIT_READ_PER_MINUTE", 1200, 1, 100000000, &c->rate_limit_read_per_minute,
+				 err, errlen) ||
+		!ReadInt(getenv_fn, "RATE_LIMIT_WRITE_PER_MINUTE", 300, 1, 100000000, &c->rate_limit_write_per_minute,
+				 err, errlen) ||
+		!ReadInt(getenv_fn, "MAX_CONNECTIONS_PER_IP", 256, 1, 1000000, &c->max_connections_per_ip, err,
+				 errlen) ||
+		!ReadInt(getenv_fn, "BODY_TIMEOUT", 30, 1, 3600, &c->body_timeout, err, errlen))
 		return false;
 	c->max_body_bytes = (size_t) body_bytes;
 
 	c->strapi_webhook_secret = Dup(Value(getenv_fn, "STRAPI_WEBHOOK_SECRET"));
 	c->payment_webhook_secret = Dup(Value(getenv_fn, "PAYMENT_WEBHOOK_SECRET"));
 	c->cors_origins = Dup(Value(getenv_fn, "CORS_ORIGINS"));
+	c->trusted_proxies = Dup(Value(getenv_fn, "TRUSTED_PROXIES"));
+	c->metrics_allow = Dup(Value(getenv_fn, "METRICS_ALLOW"));
+
+	v = Value(getenv_fn, "HSTS");
+	if (v == NULL || strcmp(v, "off") == 0)
+		c->hsts = false;
+	else if (strcmp(v, "on") == 0)
+		c->hsts = true;
+	else
+	{
+		snprintf(err, errlen, "HSTS must be on or off (got \"%.20s\")", v);
+		return false;
+	}
 
 	v = Value(getenv_fn, "LOG_LEVEL");
 	if (v == NULL || strcmp(v, "info") == 0)
@@ -130,5 +150,7 @@ ConfigFree(Config *c)
 	free(c->strapi_webhook_secret);
 	free(c->payment_webhook_secret);
 	free(c->cors_origins);
+	free(c->trusted_proxies);
+	free(c->metrics_allow);
 	memset(c, 0, sizeof(*c));
 }

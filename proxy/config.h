@@ -31,13 +31,20 @@ typedef struct Config
 	int		 http_threads;
 	char	*strapi_webhook_secret;
 	char	*payment_webhook_secret;
-	char	*cors_origins;
+	char	*cors_origins;	  /* exact origins, comma-separated, or "*" */
+	char	*trusted_proxies; /* addresses and CIDRs whose X-Forwarded-For is believed */
+	char	*metrics_allow;	  /* when set, only these addresses and CIDRs may read /metrics */
+	bool	 hsts;			  /* send Strict-Transport-Security (behind TLS) */
 	size_t	 max_body_bytes;
 	int		 max_connections;
-	int		 connection_timeout;		 /* seconds of idle before a connection is closed */
-	int		 db_connect_timeout;		 /* seconds */
-	int		 db_statement_timeout;		 /* milliseconds */
-	int		 rate_limit_auth_per_minute; /* login and register, per client IP */
+	int		 connection_timeout;		  /* seconds of idle before a connection is closed */
+	int		 db_connect_timeout;		  /* seconds */
+	int		 db_statement_timeout;		  /* milliseconds */
+	int		 rate_limit_auth_per_minute;  /* login and register, per client IP */
+	int		 rate_limit_read_per_minute;  /* GET routes, per client IP and per user */
+	int		 rate_limit_write_per_minute; /* other routes, per client IP and per user */
+	int		 max_connections_per_ip;
+	int		 body_timeout; /* seconds a request body may take to arrive */
 	LogLevel log_level;
 } Config;
 

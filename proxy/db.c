@@ -96,10 +96,18 @@ DbAcquire(DbPool *pool, int wait_ms)
 	}
 
 	pthread_mutex_lock(&pool->lock);
-	while (pool->nidle == 0)
+	if (pool->nidle == 0)
 	{
-		if (pthread_cond_timedwait(&pool->available, &pool->lock, &deadline) != 0)
-			break;
+		int64_t started = DbNowMs();
+
+		while (pool->nidle == 0)
+		{
+			if (pthread_cond_timedwait(&pool->available, &pool->lock, &deadline) != 0)
+				break;
+		}
+		atomic_fetch_add_explicit(&pool->waits, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&pool->wait_us, (uint64_t) (DbNowMs() - started) * 1000,
+								  memory_order_relaxed);
 	}
 	if (pool->nidle > 0)
 		c = &pool->conns[pool->idle[--pool->nidle]];

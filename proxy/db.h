@@ -38,6 +38,8 @@ typedef struct DbPool
 	int					 statement_timeout; /* milliseconds, 0 for none */
 	_Atomic int64_t		 down_until_ms;		/* after a failed connect, fail fast until then */
 	atomic_int			 in_use;
+	_Atomic uint64_t	 waits;	  /* acquisitions that found no idle connection */
+	_Atomic uint64_t	 wait_us; /* and the time they waited */
 } DbPool;
 
 /* How a call ended */

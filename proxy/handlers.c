@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "edge.h"
 #include "handlers.h"
 #include "jwt.h"
 #include "log.h"
@@ -136,5 +137,60 @@ HandleSessionTokens(struct Request *req, const char *const *values)
 	free(access_token);
 	json_decref(body);
 	json_decref(answer);
+	return ret;
+}
+
+/*
+ * HandleMetrics answers GET /metrics in the Prometheus text format.  With
+ * METRICS_ALLOW set, only those addresses may read it (403 for others).
+ * The extension's version comes from multistore.health(); when the
+ * database is down the metrics are still served, with version "unknown".
+ */
+int
+HandleMetrics(struct Request *req, const char *const *values)
+{
+	Server					   *server = req->server;
+	const char				   *allow = server->config.metrics_allow;
+	DbConn					   *conn;
+	DbResult					result = {0};
+	json_t					   *health = NULL;
+	MetricsGauges				g = {0};
+	const union MHD_DaemonInfo *info;
+	char					   *text;
+	enum MHD_Result				ret;
+
+	if (allow && !EdgeAddressInList(allow, req->remote_addr))
+	{
+		RequestFail(req, 403, "forbidden", "metrics are not served to this address");
+		return RespondError(req);
+	}
+	conn = DbAcquire(server->pool, 1000);
+	if (conn)
+	{
+		DbCall(server->pool, conn, req->route, values, &result);
+		DbRelease(server->pool, conn);
+	}
+	if (result.status == DB_OK)
+		health = json_loads(PQgetvalue(result.result, 0, 0), 0, NULL);
+	DbResultClear(&result);
+
+	g.proxy_version = PROXY_VERSION;
+	g.extension_version = json_string_value(json_object_get(health, "extensionVersion"));
+	g.db_pool_size = server->pool->size;
+	g.db_pool_in_use = atomic_load(&server->pool->in_use);
+	g.db_pool_waits = atomic_load(&server->pool->waits);
+	g.db_pool_wait_seconds = (double) atomic_load(&server->pool->wait_us) / 1e6;
+	info = MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	g.http_connections = info ? info->num_connections : 0;
+	text = MetricsRender(server->metrics, &g);
+	json_decref(health);
+	if (text == NULL)
+	{
+		RequestFail(req, 500, "internal", "internal error");
+		return RespondError(req);
+	}
+	req->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	ret = RespondJson(req, 200, text, strlen(text));
+	free(text);
 	return ret;
 }

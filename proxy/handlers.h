@@ -17,4 +17,7 @@ extern int HandleHealth(struct Request *req, const char *const *values);
  */
 extern int HandleSessionTokens(struct Request *req, const char *const *values);
 
+/* GET /metrics: the Prometheus text format; METRICS_ALLOW limits who may read it */
+extern int HandleMetrics(struct Request *req, const char *const *values);
+
 #endif /* PROXY_HANDLERS_H */

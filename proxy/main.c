@@ -74,6 +74,7 @@ StartDaemon(Server *server)
 		RequestUriLog, server, MHD_OPTION_NOTIFY_COMPLETED, RequestCompleted, server,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) server->config.connection_timeout,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int) server->config.max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int) server->config.max_connections_per_ip,
 		/* per connection: request headers must fit; reset on every request */
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (16 * 1024), MHD_OPTION_LISTENING_ADDRESS_REUSE,
 		(unsigned int) 1, MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int) 1, MHD_OPTION_END);
@@ -145,7 +146,11 @@ main(int argc, char **argv)
 	server.jwt.secret_len = strlen(server.config.jwt_secret);
 	server.jwt.issuer = server.config.jwt_issuer;
 	server.jwt.audience = server.config.jwt_audience;
-	server.auth_limiter = RateLimiterCreate(server.config.rate_limit_auth_per_minute, 65536);
+	/* 65,536 keys per class at most: idle buckets are evicted, memory stays bounded */
+	server.limiters[RATE_AUTH] = RateLimiterCreate(server.config.rate_limit_auth_per_minute, 65536);
+	server.limiters[RATE_READ] = RateLimiterCreate(server.config.rate_limit_read_per_minute, 65536);
+	server.limiters[RATE_WRITE] = RateLimiterCreate(server.config.rate_limit_write_per_minute, 65536);
+	server.metrics = MetricsCreate(routes, route_count);
 	server.pool =
 		DbPoolCreate(server.config.database_url, server.config.db_pool_size, server.compiled, route_count,
 					 server.config.db_connect_timeout, server.config.db_statement_timeout);
@@ -155,7 +160,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "multistore-proxy: cannot listen on %s:%d (in use, or not allowed)\n",
 				server.config.host, server.config.port);
 		DbPoolDestroy(server.pool);
-		RateLimiterDestroy(server.auth_limiter);
+		for (int i = 0; i < 4; i++)
+			RateLimiterDestroy(server.limiters[i]);
+		MetricsDestroy(server.metrics);
 		ConfigFree(&server.config);
 		RoutesFree(server.compiled, route_count);
 		return 1;
@@ -179,7 +186,9 @@ main(int argc, char **argv)
 	}
 	MHD_stop_daemon(server.daemon);
 	DbPoolDestroy(server.pool);
-	RateLimiterDestroy(server.auth_limiter);
+	for (int i = 0; i < 4; i++)
+		RateLimiterDestroy(server.limiters[i]);
+	MetricsDestroy(server.metrics);
 	LogWrite(LOG_INFO, "stopped", NULL);
 	ConfigFree(&server.config);
 	RoutesFree(server.compiled, route_count);

@@ -18,6 +18,7 @@
 
 #include <openssl/rand.h>
 
+#include "edge.h"
 #include "jwt.h"
 #include "signature.h"
 #include "log.h"
@@ -119,24 +120,63 @@ static void
 AddRateHeaders(Request *req, struct MHD_Response *resp)
 {
 	char value[96];
-	int	 limit = req->server->config.rate_limit_auth_per_minute;
 
 	if (req->rate_remaining < 0)
 		return;
-	snprintf(value, sizeof(value), "%d;w=60", limit);
+	snprintf(value, sizeof(value), "%d;w=60", req->rate_limit);
 	MHD_add_response_header(resp, "RateLimit-Policy", value);
-	snprintf(value, sizeof(value), "limit=%d, remaining=%d, reset=%d", limit, req->rate_remaining,
+	snprintf(value, sizeof(value), "limit=%d, remaining=%d, reset=%d", req->rate_limit, req->rate_remaining,
 			 req->retry_after);
 	MHD_add_response_header(resp, "RateLimit", value);
 }
 
+/* What a browser may read of a cross-origin answer, and send in a preflighted request */
+#define CORS_EXPOSE	 "X-Request-Id, RateLimit, RateLimit-Policy, Retry-After, ETag, Idempotent-Replayed"
+#define CORS_HEADERS "Authorization, Content-Type, Idempotency-Key, X-Request-Id, If-None-Match"
+
+/*
+ * The headers of every answer: helmet's defaults where they apply to a
+ * JSON API, and CORS for an allowed Origin (a disallowed one gets none).
+ */
 static void
-AddHeaders(Request *req, struct MHD_Response *resp, CachePolicy cache)
+AddHeaders(Request *req, struct MHD_Response *resp, int status, CachePolicy cache)
 {
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	const Config *config = &req->server->config;
+	const char	 *origin = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "Origin");
+
+	if (status != 304 && status != 204)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+								req->content_type ? req->content_type : "application/json");
 	MHD_add_response_header(resp, "X-Request-Id", req->request_id);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache_headers[cache]);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
+	MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "X-Permitted-Cross-Domain-Policies", "none");
+	if (config->hsts)
+		MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+	/* the answer depends on these request headers: caches must key on them */
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Origin, Accept-Encoding");
+	if (EdgeCorsAllows(config->cors_origins, origin))
+	{
+		bool any = strcmp(config->cors_origins, "*") == 0;
+
+		/* "*" is for anyone and so never with credentials; an exact origin is echoed */
+		MHD_add_response_header(resp, "Access-Control-Allow-Origin", any ? "*" : origin);
+		MHD_add_response_header(resp, "Access-Control-Expose-Headers", CORS_EXPOSE);
+		if (req->preflight)
+		{
+			char methods[96];
+
+			snprintf(methods, sizeof(methods), "%s, OPTIONS", req->match.allow);
+			MHD_add_response_header(resp, "Access-Control-Allow-Methods", methods);
+			MHD_add_response_header(resp, "Access-Control-Allow-Headers", CORS_HEADERS);
+			MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+		}
+	}
 }
 
 /* Queues resp with status and the common headers, and lets go of it */
@@ -145,21 +185,65 @@ Queue(Request *req, int status, struct MHD_Response *resp, CachePolicy cache)
 {
 	enum MHD_Result ret;
 
-	AddHeaders(req, resp, cache);
+	AddHeaders(req, resp, status, cache);
 	req->status = status;
 	ret = MHD_queue_response(req->connection, (unsigned int) status, resp);
 	MHD_destroy_response(resp);
 	return ret;
 }
 
+/*
+ * NewResponse makes the response for a body: gzip when the client takes it
+ * and the body is big enough to gain; on a public read, a strong ETag, and
+ * 304 with no body when If-None-Match already names it (*status changes).
+ */
+static struct MHD_Response *
+NewResponse(Request *req, int *status, const char *body, size_t len, CachePolicy cache)
+{
+	struct MHD_Connection *c = req->connection;
+	struct MHD_Response	  *resp;
+	char				  *zipped = NULL;
+	size_t				   zipped_len = 0;
+	bool				   gzip = len >= EDGE_GZIP_MIN_BYTES &&
+				EdgeAcceptsGzip(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding")) &&
+				EdgeGzip(body, len, &zipped, &zipped_len);
+	char etag[EDGE_ETAG_SIZE] = "";
+
+	if (cache == CACHE_PUBLIC_SHORT && *status == 200)
+	{
+		const char *none_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
+
+		EdgeEtag(body, len, gzip, etag);
+		if (none_match && EdgeNoneMatch(none_match, etag))
+		{
+			free(zipped);
+			*status = 304;
+			resp = MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+			return resp;
+		}
+	}
+	if (gzip)
+	{
+		resp = MHD_create_response_from_buffer_with_free_callback(zipped_len, zipped, free);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+	}
+	else
+		resp = MHD_create_response_from_buffer(len, (void *) body, MHD_RESPMEM_MUST_COPY);
+	if (etag[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+	return resp;
+}
+
 enum MHD_Result
 RespondJson(Request *req, int status, const char *body, size_t len)
 {
-	struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *) body, MHD_RESPMEM_MUST_COPY);
 	CachePolicy			 cache = CACHE_NO_STORE;
+	struct MHD_Response *resp;
 
 	if (status < 300 && req->route >= 0)
 		cache = req->server->routes[req->route].cache;
+	resp = NewResponse(req, &status, body, len, cache);
 	AddRateHeaders(req, resp);
 	return Queue(req, status, resp, cache);
 }
@@ -168,8 +252,10 @@ enum MHD_Result
 RespondError(Request *req)
 {
 	char				*body = ErrorBody(&req->error, req->request_id);
-	struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(strlen(body), body, free);
+	int					 status = req->error.status;
+	struct MHD_Response *resp = NewResponse(req, &status, body, strlen(body), CACHE_NO_STORE);
 
+	free(body);
 	if (req->error.status == 405 && req->match.allow[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, req->match.allow);
 	if (req->error.retry_after > 0)
@@ -190,7 +276,19 @@ RespondError(Request *req)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, challenge);
 	}
 	AddRateHeaders(req, resp);
-	return Queue(req, req->error.status, resp, CACHE_NO_STORE);
+	return Queue(req, status, resp, CACHE_NO_STORE);
+}
+
+/* A CORS preflight: 204 with what the path allows */
+static enum MHD_Result
+RespondPreflight(Request *req)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
+	char				 allow[96];
+
+	snprintf(allow, sizeof(allow), "%s, OPTIONS", req->match.allow);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+	return Queue(req, 204, resp, CACHE_NO_STORE);
 }
 
 static enum MHD_Result
@@ -254,23 +352,55 @@ MonotonicSeconds(void)
 	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
-/* Spends a token of the route's rate class for this client: 429 when none is left */
+/* Spends a token of key's bucket in the route's class: 429 when none is left */
+static void
+TakeToken(Request *req, const Route *route, const char *key)
+{
+	RateLimiter *limiter = req->server->limiters[route->rate];
+	int			 retry_after, remaining;
+
+	if (limiter == NULL || req->failed)
+		return;
+	if (!RateLimitTake(limiter, key, MonotonicSeconds(), &retry_after, &remaining))
+	{
+		RequestFail(req, 429, "rate_limited",
+					route->rate == RATE_AUTH ? "too many attempts from this address; retry later"
+											 : "too many requests; retry later");
+		req->error.retry_after = retry_after;
+		MetricsRecordRateLimited(req->server->metrics, (int) route->rate);
+	}
+	/* the headers show the tighter of the client's buckets */
+	if (req->rate_remaining < 0 || remaining < req->rate_remaining)
+	{
+		req->rate_remaining = remaining;
+		req->retry_after = retry_after;
+		req->rate_limit = limiter->per_minute;
+	}
+}
+
+/* The client address's bucket of the route's class */
 static void
 CheckRateLimit(Request *req, const Route *route)
 {
-	int retry_after, remaining;
+	char key[80];
 
 	req->rate_remaining = -1;
-	if (route->rate != RATE_AUTH)
+	if (route->rate == RATE_NONE)
 		return;
-	if (!RateLimitTake(req->server->auth_limiter, req->remote_addr, MonotonicSeconds(), &retry_after,
-					   &remaining))
-	{
-		RequestFail(req, 429, "rate_limited", "too many attempts from this address; retry later");
-		req->error.retry_after = retry_after;
-	}
-	req->rate_remaining = remaining;
-	req->retry_after = retry_after;
+	snprintf(key, sizeof(key), "ip:%s", req->remote_addr);
+	TakeToken(req, route, key);
+}
+
+/* And the caller's own, once the token says who it is: many users share an address */
+static void
+CheckUserRateLimit(Request *req, const Route *route)
+{
+	char key[80];
+
+	if (route->rate != RATE_READ && route->rate != RATE_WRITE)
+		return;
+	snprintf(key, sizeof(key), "user:%s", req->user_id);
+	TakeToken(req, route, key);
 }
 
 /*
@@ -339,6 +469,7 @@ Begin(Request *req, const char *url, const char *method)
 	size_t							declared = 0;
 	bool							has_body = HasBody(c, &declared);
 	const char					   *nul = strcasestr(req->uri, "%00");
+	char							peer[64] = "";
 
 	req->began = true;
 	snprintf(req->method, sizeof(req->method), "%s", method);
@@ -347,11 +478,12 @@ Begin(Request *req, const char *url, const char *method)
 	else
 		NewRequestId(req->request_id, sizeof(req->request_id));
 	if (info && info->client_addr && info->client_addr->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *) info->client_addr)->sin_addr, req->remote_addr,
-				  sizeof(req->remote_addr));
+		inet_ntop(AF_INET, &((const struct sockaddr_in *) info->client_addr)->sin_addr, peer, sizeof(peer));
 	else if (info && info->client_addr && info->client_addr->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) info->client_addr)->sin6_addr, req->remote_addr,
-				  sizeof(req->remote_addr));
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) info->client_addr)->sin6_addr, peer,
+				  sizeof(peer));
+	EdgeClientAddress(peer, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For"),
+					  server->config.trusted_proxies, req->remote_addr, sizeof(req->remote_addr));
 
 	req->body_limit = server->config.max_body_bytes;
 
@@ -366,7 +498,11 @@ Begin(Request *req, const char *url, const char *method)
 				RequestFail(req, 404, "not_found", "no such route");
 				break;
 			case MATCH_NO_METHOD:
-				RequestFail(req, 405, "method_not_allowed", "this route does not take that method");
+				/* OPTIONS on a known path is a CORS preflight, answered from the table */
+				if (strcmp(method, "OPTIONS") == 0)
+					req->preflight = true;
+				else
+					RequestFail(req, 405, "method_not_allowed", "this route does not take that method");
 				break;
 			case MATCH_OK:
 				req->route = req->match.route;
@@ -374,7 +510,7 @@ Begin(Request *req, const char *url, const char *method)
 		}
 	}
 
-	if (!req->failed)
+	if (!req->failed && !req->preflight)
 	{
 		route = &server->routes[req->route];
 		if (route->body_limit)
@@ -386,7 +522,11 @@ Begin(Request *req, const char *url, const char *method)
 				RequestFail(req, 401, "invalid_signature", "the Multistore-Signature header is missing");
 		}
 		else if (!req->failed && route->access != ACCESS_PUBLIC)
+		{
 			CheckToken(req, route);
+			if (!req->failed)
+				CheckUserRateLimit(req, route);
+		}
 		for (int i = 0; i < ROUTE_MAX_ARGS && route->args[i].source != ARG_NONE; i++)
 			if (route->args[i].source == ARG_HEADER)
 				req->headers[i] = MHD_lookup_connection_value(c, MHD_HEADER_KIND, route->args[i].name);
@@ -413,7 +553,17 @@ Begin(Request *req, const char *url, const char *method)
 static bool
 TakeBody(Request *req, const char *data, size_t size)
 {
+	struct timespec now;
+
 	req->body_seen += size;
+	/* a slow client dripping a body holds a connection: BODY_TIMEOUT ends that */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec - req->started_at.tv_sec > req->server->config.body_timeout)
+	{
+		LogWrite(LOG_WARN, "request body too slow",
+				 json_pack("{s:s,s:s}", "requestId", req->request_id, "remoteAddr", req->remote_addr));
+		return false;
+	}
 	if (req->failed)
 		return req->body_seen <= DRAIN_LIMIT;
 	if (req->body_seen > req->body_limit)
@@ -473,6 +623,9 @@ FailFromResult(Request *req, const DbResult *r)
 
 	if (state)
 		snprintf(req->sqlstate, sizeof(req->sqlstate), "%s", state);
+	/* refusals of the rules (M4xxx) are answers, not database errors */
+	if (state == NULL || state[0] != 'M')
+		MetricsRecordDbError(req->server->metrics, state);
 	ErrorFromDatabase(
 		&req->error, state, r->result ? PQresultErrorField(r->result, PG_DIAG_MESSAGE_PRIMARY) : NULL,
 		r->result ? PQresultErrorField(r->result, PG_DIAG_MESSAGE_DETAIL) : NULL, req->has_token);
@@ -517,6 +670,7 @@ RespondDbFailure(Request *req, const DbResult *result)
 			req->error.retry_after = 1;
 			break;
 		case DB_DOWN:
+			MetricsRecordDbError(req->server->metrics, NULL);
 			RequestFail(req, 503, "unavailable", "the database is unreachable; retry shortly");
 			req->error.retry_after = 1;
 			break;
@@ -560,8 +714,8 @@ RespondDecided(Request *req, PGresult *res)
 						 : "");
 		json_decref(doc);
 	}
-	resp = text ? MHD_create_response_from_buffer_with_free_callback(strlen(text), text, free)
-				: MHD_create_response_from_buffer(strlen(body), (void *) body, MHD_RESPMEM_MUST_COPY);
+	resp = NewResponse(req, &status, text ? text : body, strlen(text ? text : body), CACHE_NO_STORE);
+	free(text);
 	if (replayed)
 		MHD_add_response_header(resp, "Idempotent-Replayed", "true");
 	return Queue(req, status, resp, CACHE_NO_STORE);
@@ -675,6 +829,8 @@ RequestAccess(void *cls, struct MHD_Connection *connection, const char *url, con
 
 	if (req->failed)
 		return RespondError(req);
+	if (req->preflight)
+		return RespondPreflight(req);
 	return Dispatch(req);
 }
 
@@ -694,6 +850,8 @@ RequestCompleted(void *cls, struct MHD_Connection *connection, void **con_cls,
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (double) (now.tv_sec - req->started_at.tv_sec) * 1000.0 +
 		 (double) (now.tv_nsec - req->started_at.tv_nsec) / 1e6;
+	if (req->began && req->status > 0)
+		MetricsRecordRequest(server->metrics, req->route, req->method, req->status, ms / 1000.0);
 
 	if (req->began && LogEnabled(LOG_INFO))
 	{

@@ -26,13 +26,13 @@ typedef struct Request
 	char				  *uri; /* raw request target, owned */
 	char				   method[16];
 	char				   request_id[72];
-	char				   remote_addr[64];
-	struct timespec		   started_at;
-	bool				   began; /* headers were looked at */
-	int					   route; /* index in the table, -1 when none */
-	RouteMatch			   match;
-	QueryParams			   query;
-	const char			  *headers[ROUTE_MAX_ARGS]; /* of ARG_HEADER args, owned by MHD */
+	char			remote_addr[64]; /* the client: the peer, or X-Forwarded-For from a trusted proxy */
+	struct timespec started_at;
+	bool			began; /* headers were looked at */
+	int				route; /* index in the table, -1 when none */
+	RouteMatch		match;
+	QueryParams		query;
+	const char	   *headers[ROUTE_MAX_ARGS]; /* of ARG_HEADER args, owned by MHD */
 	/* body */
 	char  *body; /* owned, NUL-terminated */
 	size_t body_len;
@@ -40,12 +40,15 @@ typedef struct Request
 	size_t body_limit;
 	size_t body_seen; /* bytes received, kept or not */
 	/* auth: the verified access token's claims */
-	bool has_token;
-	char session_id[64];
-	char user_id[64];
-	char role[32];
-	int	 rate_remaining; /* of the route's rate class, -1 when none */
-	int	 retry_after;
+	bool		has_token;
+	char		session_id[64];
+	char		user_id[64];
+	char		role[32];
+	int			rate_remaining; /* of the route's rate class, -1 when none */
+	int			retry_after;
+	int			rate_limit;	  /* the budget those figures are of */
+	bool		preflight;	  /* a CORS preflight (OPTIONS) of a known path */
+	const char *content_type; /* of the answer; NULL for application/json */
 	/* outcome */
 	bool	 failed; /* error holds the answer */
 	ApiError error;

@@ -67,8 +67,10 @@ typedef enum CachePolicy
 
 typedef enum RateClass
 {
-	RATE_NONE, /* no limit of its own */
-	RATE_AUTH  /* login and register: RATE_LIMIT_AUTH_PER_MINUTE per client IP */
+	RATE_NONE, /* exempt: health, metrics, signed webhooks */
+	RATE_AUTH, /* login and register: RATE_LIMIT_AUTH_PER_MINUTE per client IP */
+	RATE_READ, /* reads: RATE_LIMIT_READ_PER_MINUTE per client IP and per user */
+	RATE_WRITE /* writes: RATE_LIMIT_WRITE_PER_MINUTE per client IP and per user */
 } RateClass;
 
 struct Request;

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "db.h"
 #include "jwt.h"
+#include "metrics.h"
 #include "ratelimit.h"
 #include "routes.h"
 
@@ -24,8 +25,9 @@ typedef struct Server
 	size_t			   nroutes;
 	CompiledRoute	  *compiled;
 	DbPool			  *pool;
-	JwtKey			   jwt;			 /* points into config */
-	RateLimiter		  *auth_limiter; /* RATE_AUTH routes, per client IP */
+	JwtKey			   jwt;			/* points into config */
+	RateLimiter		  *limiters[4]; /* by RateClass (none at RATE_NONE); keys "ip:..." and "user:..." */
+	Metrics			  *metrics;
 	struct MHD_Daemon *daemon;
 	atomic_int		   active_requests; /* started and not yet completed */
 } Server;

@@ -1,0 +1,67 @@
+/*
+ * metrics.h
+ *	  Counters for GET /metrics, in the Prometheus text format: requests
+ *	  by route template, method and status, a latency histogram per route,
+ *	  database errors by SQLSTATE class, rate-limited requests.  Labels are
+ *	  route templates, never raw paths, so their number is bounded by the
+ *	  route table.  Every counter is a relaxed atomic: recording costs no
+ *	  lock on the request path.
+ */
+#ifndef PROXY_METRICS_H
+#define PROXY_METRICS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "routes.h"
+
+/* the statuses the proxy answers, each its own series; anything else is counted as "other" */
+#define METRICS_NSTATUS 22
+/* upper bounds of the latency buckets, in seconds; +Inf is implicit */
+#define METRICS_NBUCKETS 12
+/* methods of requests that matched no route, each a series of route "unmatched" */
+#define METRICS_NMETHODS 8
+/* rate classes (RateClass) */
+#define METRICS_NRATE 4
+
+typedef struct Metrics
+{
+	const Route		 *routes;
+	size_t			  nroutes;
+	size_t			  nrows;			  /* routes, then one row per method of unmatched requests */
+	_Atomic uint64_t *requests;			  /* [nrows][METRICS_NSTATUS] */
+	_Atomic uint64_t *latency;			  /* [nrows][METRICS_NBUCKETS + 1], not cumulative */
+	_Atomic uint64_t *latency_sum_us;	  /* [nrows] */
+	_Atomic uint64_t  db_errors[36 * 36]; /* by SQLSTATE class: two characters of [0-9A-Z] */
+	_Atomic uint64_t  rate_limited[METRICS_NRATE];
+} Metrics;
+
+/* Gauges read at scrape time, from the pool and the daemon */
+typedef struct MetricsGauges
+{
+	int			db_pool_size;
+	int			db_pool_in_use;
+	uint64_t	db_pool_waits;		  /* acquisitions that found no idle connection */
+	double		db_pool_wait_seconds; /* total time spent waiting */
+	unsigned	http_connections;	  /* open client connections */
+	const char *extension_version;	  /* NULL when the database is unreachable */
+	const char *proxy_version;
+} MetricsGauges;
+
+extern Metrics *MetricsCreate(const Route *routes, size_t nroutes);
+extern void		MetricsDestroy(Metrics *m);
+
+/* One answered request: route index or -1, its method, status, duration in seconds */
+extern void MetricsRecordRequest(Metrics *m, int route, const char *method, int status, double seconds);
+
+/* A database call that failed with this SQLSTATE ("08006"; NULL for a lost connection) */
+extern void MetricsRecordDbError(Metrics *m, const char *sqlstate);
+
+/* A request refused by the rate limit of this class */
+extern void MetricsRecordRateLimited(Metrics *m, int rate_class);
+
+/* The whole exposition as a malloc'd NUL-terminated string */
+extern char *MetricsRender(Metrics *m, const MetricsGauges *g);
+
+#endif /* PROXY_METRICS_H */
