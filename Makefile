@@ -34,7 +34,7 @@ all install:
 	@exit 1
 endif
 
-.PHONY: proxy proxy-clean run test installcheck migrate seed bench lint format dist \
+.PHONY: proxy proxy-clean run test installcheck pgtap-valgrind postman migrate seed bench lint format dist \
         unit-test e2e-test
 
 proxy:
@@ -57,6 +57,15 @@ test:
 # pgTAP suites against an existing server (libpq environment or DATABASE_URL).
 installcheck:
 	pg_prove $(if $(DATABASE_URL),-d "$(DATABASE_URL)") tests/pgtap/*.sql
+
+# The Postman collection (postman/) through newman against a running proxy:
+# MS_BASE_URL, default http://127.0.0.1:4000 (the one make run starts).
+postman:
+	@scripts/postman
+
+# The pgTAP suites with every backend under valgrind (several minutes).
+pgtap-valgrind:
+	@scripts/pgtap-valgrind
 
 # Proxy unit tests: no database needed.
 unit-test:
