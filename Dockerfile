@@ -41,7 +41,9 @@ RUN apt-get update -q \
       libmicrohttpd12 libpq5 libjansson4 libssl3 zlib1g ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/proxy/multistore-proxy /usr/local/bin/multistore-proxy
+# Swagger UI for GET /docs, fetched from npm by the build stage's make
+COPY --from=build /src/proxy/node_modules/swagger-ui-dist/ /usr/local/share/multistore/swagger-ui-dist/
 USER nobody
-ENV HOST=0.0.0.0 PORT=4000
+ENV HOST=0.0.0.0 PORT=4000 DOCS_DIR=/usr/local/share/multistore/swagger-ui-dist
 EXPOSE 4000
 ENTRYPOINT ["/usr/local/bin/multistore-proxy"]

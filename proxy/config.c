@@ -109,6 +109,7 @@ ConfigLoad(Config *c, GetEnv getenv_fn, char *err, size_t errlen)
 	c->cors_origins = Dup(Value(getenv_fn, "CORS_ORIGINS"));
 	c->trusted_proxies = Dup(Value(getenv_fn, "TRUSTED_PROXIES"));
 	c->metrics_allow = Dup(Value(getenv_fn, "METRICS_ALLOW"));
+	c->docs_dir = Dup(Value(getenv_fn, "DOCS_DIR"));
 
 	v = Value(getenv_fn, "HSTS");
 	if (v == NULL || strcmp(v, "off") == 0)
@@ -152,5 +153,6 @@ ConfigFree(Config *c)
 	free(c->cors_origins);
 	free(c->trusted_proxies);
 	free(c->metrics_allow);
+	free(c->docs_dir);
 	memset(c, 0, sizeof(*c));
 }

@@ -34,6 +34,7 @@ typedef struct Config
 	char	*cors_origins;	  /* exact origins, comma-separated, or "*" */
 	char	*trusted_proxies; /* addresses and CIDRs whose X-Forwarded-For is believed */
 	char	*metrics_allow;	  /* when set, only these addresses and CIDRs may read /metrics */
+	char	*docs_dir;		  /* swagger-ui-dist's files, for /docs */
 	bool	 hsts;			  /* send Strict-Transport-Security (behind TLS) */
 	size_t	 max_body_bytes;
 	int		 max_connections;

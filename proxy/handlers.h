@@ -20,4 +20,11 @@ extern int HandleSessionTokens(struct Request *req, const char *const *values);
 /* GET /metrics: the Prometheus text format; METRICS_ALLOW limits who may read it */
 extern int HandleMetrics(struct Request *req, const char *const *values);
 
+/* GET /openapi.json: the document built into the binary (docs.c) */
+extern int HandleOpenApi(struct Request *req, const char *const *values);
+
+/* GET /docs and GET /docs/{file}: Swagger UI over that document */
+extern int HandleDocsPage(struct Request *req, const char *const *values);
+extern int HandleDocsAsset(struct Request *req, const char *const *values);
+
 #endif /* PROXY_HANDLERS_H */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -51,6 +52,25 @@ PrintRoutes(const Route *table, const CompiledRoute *compiled, size_t n)
 	for (size_t i = 0; i < n; i++)
 		printf("%-6s %-40s %-7s %s\n", table[i].method, table[i].pattern, access[table[i].access],
 			   compiled[i].sql ? compiled[i].sql : "(proxy)");
+}
+
+/* Swagger UI next to the binary: proxy/node_modules/swagger-ui-dist, where make installs it */
+static char *
+DefaultDocsDir(void)
+{
+	char	exe[4096];
+	char	dir[4200];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char   *slash;
+
+	if (n <= 0)
+		return strdup("node_modules/swagger-ui-dist");
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(dir, sizeof(dir), "%s/node_modules/swagger-ui-dist", exe);
+	return strdup(dir);
 }
 
 static struct MHD_Daemon *
@@ -134,6 +154,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	LogInit(server.config.log_level);
+	if (server.config.docs_dir == NULL)
+		server.config.docs_dir = DefaultDocsDir();
 
 	/* block the stop signals in every thread; main waits for them */
 	signal(SIGPIPE, SIG_IGN);
@@ -176,7 +198,13 @@ main(int argc, char **argv)
 	LogWrite(LOG_INFO, "stopping", json_pack("{s:s}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
 
 	/* stop accepting, let requests in flight finish, then close everything */
-	MHD_quiesce_daemon(server.daemon);
+	{
+		/* closing the listening socket refuses new connections at once */
+		MHD_socket listener = MHD_quiesce_daemon(server.daemon);
+
+		if (listener != MHD_INVALID_SOCKET)
+			close(listener);
+	}
 	deadline = DbNowMs() + SHUTDOWN_GRACE_MS;
 	while (atomic_load(&server.active_requests) > 0 && DbNowMs() < deadline)
 	{

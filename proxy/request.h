@@ -49,6 +49,7 @@ typedef struct Request
 	int			rate_limit;	  /* the budget those figures are of */
 	bool		preflight;	  /* a CORS preflight (OPTIONS) of a known path */
 	const char *content_type; /* of the answer; NULL for application/json */
+	const char *csp;		  /* Content-Security-Policy of the answer; NULL for the API's */
 	/* outcome */
 	bool	 failed; /* error holds the answer */
 	ApiError error;

@@ -26,6 +26,10 @@
 const Route routes[] = {
 	/* method  pattern                               SQL function                    access          status cache               rate       body   handler */
 	{"GET",    "/health",                            "multistore.health",            ACCESS_PUBLIC,  200, CACHE_NO_STORE,     RATE_NONE, 0,     HandleHealth, {{0}}},
+	{"GET",    "/openapi.json",                      NULL,                           ACCESS_PUBLIC,  200, CACHE_PUBLIC_SHORT, RATE_READ, 0,     HandleOpenApi, {{0}}},
+	{"GET",    "/docs",                              NULL,                           ACCESS_PUBLIC,  200, CACHE_PUBLIC_SHORT, RATE_READ, 0,     HandleDocsPage, {{0}}},
+	{"GET",    "/docs/{file}",                       NULL,                           ACCESS_PUBLIC,  200, CACHE_PUBLIC_SHORT, RATE_READ, 0,     HandleDocsAsset,
+		{PATH("file", "file", TYPE_ID)}},
 	{"GET",    "/metrics",                           "multistore.health",            ACCESS_PUBLIC,  200, CACHE_NO_STORE,     RATE_NONE, 0,     HandleMetrics, {{0}}},
 
 	/* accounts */
