@@ -35,6 +35,7 @@
 static SPIPlanPtr record_plan = NULL;
 static SPIPlanPtr refund_plan = NULL;
 static SPIPlanPtr outcome_plan = NULL;
+static SPIPlanPtr seen_plan = NULL;
 
 static Datum
 Row(FunctionCallInfo fcinfo, int status, const char *body, bool replayed)
@@ -168,7 +169,18 @@ ms_payment_apply(PG_FUNCTION_ARGS)
 												.val.binary.data = body,
 												.val.binary.len = VARSIZE(PG_GETARG_JSONB_P(0)) - VARHDRSZ})))
 	{
-		result = Row(fcinfo, 200, "{\"status\":\"duplicate\"}", true);
+		/* the order the event was first recorded for, whatever this delivery says */
+		Oid	  seen_types[1] = {TEXTOID};
+		Datum seen_values[1] = {CStringGetTextDatum(id)};
+
+		MsExecute(
+			MsPlan(&seen_plan, "SELECT order_id FROM multistore.payment_events WHERE id = $1", 1, seen_types),
+			seen_values, NULL, true, 1);
+		result =
+			Row(fcinfo, 200,
+				psprintf("{\"status\":\"duplicate\",\"orderId\":%s}",
+						 SPI_processed == 1 && MsColumnText(0, 1) ? MsJsonQuote(MsColumnText(0, 1)) : "null"),
+				true);
 		SPI_finish();
 		return result;
 	}

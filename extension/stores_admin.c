@@ -79,8 +79,12 @@ ReadStoreInput(JsonbContainer *root, bool create, StoreInput *in)
 
 	if (JrText(&v, root, "id", "id", false, MS_ID_MAX_LENGTH, &in->id) && !MsIdIsValid(in->id))
 		MsValidationAdd(&v, "id", "must be 1 to %d characters from A-Z, a-z, 0-9 and _.:-", MS_ID_MAX_LENGTH);
-	JrText(&v, root, "name", "name", create, STORE_NAME_MAX, &in->name);
-	JrText(&v, root, "address", "address", create, STORE_ADDRESS_MAX, &in->address);
+	/* on update too: a store keeps a name and an address, never an empty one */
+	if (JrText(&v, root, "name", "name", create, STORE_NAME_MAX, &in->name) && in->name[0] == '\0')
+		MsValidationAdd(&v, "name", "must not be empty");
+	if (JrText(&v, root, "address", "address", create, STORE_ADDRESS_MAX, &in->address) &&
+		in->address[0] == '\0')
+		MsValidationAdd(&v, "address", "must not be empty");
 
 	if (JrGet(root, "phone", &phone))
 	{

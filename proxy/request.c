@@ -268,13 +268,13 @@ RespondError(Request *req)
 	}
 	if (req->error.status == 401)
 	{
-		char challenge[96];
+		/* RFC 6750: error="invalid_token" only when a token was the trouble */
+		bool bad_token =
+			strcmp(req->error.code, "invalid_token") == 0 || strcmp(req->error.code, "token_expired") == 0;
 
-		snprintf(challenge, sizeof(challenge), "Bearer realm=\"multistore\"%s%s%s",
-				 strcmp(req->error.code, "unauthorized") == 0 ? "" : ", error=\"",
-				 strcmp(req->error.code, "unauthorized") == 0 ? "" : "invalid_token",
-				 strcmp(req->error.code, "unauthorized") == 0 ? "" : "\"");
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, challenge);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+								bad_token ? "Bearer realm=\"multistore\", error=\"invalid_token\""
+										  : "Bearer realm=\"multistore\"");
 	}
 	AddRateHeaders(req, resp);
 	return Queue(req, status, resp, CACHE_NO_STORE);

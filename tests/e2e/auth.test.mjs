@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import jwt from 'jsonwebtoken';
-import { api, sql, assertError, login, bearer, freshEmail, JWT, DB } from './helpers.mjs';
+import { api, sql, assertError, login, bearer, freshEmail, JWT, DB, PROXY_BIN } from './helpers.mjs';
 
 // Everything secret this file handles, to look for in logs and tables at the end
 const secrets = new Set();
@@ -135,7 +135,7 @@ test('interoperability: our tokens verify with jsonwebtoken, and its tokens work
 
 test('login and register are rate limited per client address', async () => {
   const port = 4199;
-  const proc = spawn(new URL('../../proxy/multistore-proxy', import.meta.url).pathname, [], {
+  const proc = spawn(PROXY_BIN, [], {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_AUTH_PER_MINUTE: '3', LOG_LEVEL: 'error' },
     stdio: 'ignore',
   });

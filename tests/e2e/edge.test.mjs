@@ -9,9 +9,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
-import { api, BASE, login, bearer, createUsers } from './helpers.mjs';
+import { api, BASE, login, bearer, createUsers, PROXY_BIN } from './helpers.mjs';
 
-const PROXY = new URL('../../proxy/multistore-proxy', import.meta.url).pathname;
+const PROXY = PROXY_BIN;
 let nextPort = 4170;
 
 // A proxy of our own with these settings; stopped by the returned function
@@ -250,4 +250,15 @@ test('slow bodies are cut off and one address cannot hold every connection', asy
     await new Promise((r) => setTimeout(r, 200));
     assert.equal((await fetch(`${p.base}/health`)).status, 200, 'and room is made as they close');
   } finally { await p.stop(); }
+});
+
+test('401 challenges name invalid_token only when a token was the trouble', async () => {
+  const none = await api('GET', '/api/cart');
+  assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="multistore"');
+  const bad = await api('GET', '/api/cart', { headers: bearer('not.a.token') });
+  assert.equal(bad.headers.get('www-authenticate'), 'Bearer realm="multistore", error="invalid_token"');
+  const wrong = await api('POST', '/api/auth/login', { body: { email: 'customer@example.com', password: 'not-the-password' } });
+  assert.equal(wrong.status, 401);
+  assert.equal(wrong.body.error.code, 'invalid_credentials');
+  assert.equal(wrong.headers.get('www-authenticate'), 'Bearer realm="multistore"', 'a wrong password is not a bad token');
 });

@@ -11,6 +11,8 @@ import addFormats from 'ajv-formats';
 
 export const BASE = process.env.MS_BASE_URL || 'http://127.0.0.1:4100';
 export const DB = process.env.DATABASE_URL;
+// The proxy binary tests start on their own: make test's sanitizer build when set
+export const PROXY_BIN = process.env.MS_PROXY_BIN || new URL('../../proxy/multistore-proxy', import.meta.url).pathname;
 
 // --- the OpenAPI document, and every answer checked against it ---------------
 

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { spawn, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { DB } from './helpers.mjs';
+import { DB, PROXY_BIN } from './helpers.mjs';
 
-const PROXY = new URL('../../proxy/multistore-proxy', import.meta.url).pathname;
+const PROXY = PROXY_BIN;
 const dbUrl = new URL(DB);
 
 // A relay 127.0.0.1:<port> -> the database; close() drops every connection

@@ -2,7 +2,7 @@
 -- stores_generate: deterministic.
 \ir helpers.psql
 BEGIN;
-SELECT plan(31);
+SELECT plan(32);
 
 CREATE TEMP TABLE sess AS SELECT pg_temp.session_for('admin') AS admin, pg_temp.session_for('customer') AS customer,
                                  pg_temp.session_for('admin') AS revoked;
@@ -76,6 +76,8 @@ SELECT is(multistore.store_update((SELECT admin FROM sess), 't_new', '{"phone":n
 SELECT is(multistore.store_update((SELECT admin FROM sess), 't_new', '{"location":{"latitude":1,"longitude":2},"openingHours":{}}')::jsonb->'store'->'location',
           '{"latitude":1,"longitude":2}'::jsonb, 'location can move');
 SELECT pg_temp.throws_code($$SELECT multistore.store_update((SELECT admin FROM sess), 't_new', '{"id":"other"}')$$, 'M4400', 'validation_failed', 'the id cannot change');
+SELECT is(pg_temp.error_detail($$SELECT multistore.store_update((SELECT admin FROM sess), 't_new', '{"name":"","address":""}')$$)::jsonb->'fields',
+          '{"name":"must not be empty","address":"must not be empty"}'::jsonb, 'an update cannot empty the name or the address');
 SELECT pg_temp.throws_code($$SELECT multistore.store_update((SELECT admin FROM sess), 'ghost', '{"name":"x"}')$$, 'M4404', 'not_found', 'updating an unknown store');
 SELECT pg_temp.throws_code($$SELECT multistore.store_update((SELECT customer FROM sess), 't_new', '{"name":"x"}')$$, 'M4403', 'forbidden', 'a customer may not update stores');
 
