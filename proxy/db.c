@@ -14,6 +14,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "params.h"
 
 #define DB_RETRY_AFTER_MS 1000
 
@@ -129,6 +130,23 @@ DbRelease(DbPool *pool, DbConn *c)
 	pthread_mutex_unlock(&pool->lock);
 }
 
+/*
+ * libpq prints the server's notices (e.g. "terminating connection because
+ * of crash of another server process") on stderr by default: they go to
+ * the JSON log instead, one line each, like everything the proxy says.
+ */
+static void
+NoticeToLog(void *arg, const char *message)
+{
+	char text[512];
+
+	(void) arg;
+	snprintf(text, sizeof(text), "%s", message);
+	text[strcspn(text, "\n")] = '\0';
+	LogWrite(LOG_WARN, "database notice",
+			 json_pack("{s:s}", "notice", Utf8IsValid(text, strlen(text)) ? text : "(not UTF-8)"));
+}
+
 /* Opens the connection of a slot; false when the database cannot be reached */
 static bool
 Connect(DbPool *pool, DbConn *c)
@@ -155,6 +173,7 @@ Connect(DbPool *pool, DbConn *c)
 		atomic_store(&pool->down_until_ms, DbNowMs() + DB_RETRY_AFTER_MS);
 		return false;
 	}
+	PQsetNoticeProcessor(c->conn, NoticeToLog, NULL);
 	atomic_store(&pool->down_until_ms, 0);
 	return true;
 }
