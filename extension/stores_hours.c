@@ -14,6 +14,8 @@
  */
 #include "postgres.h"
 
+#include "mb/pg_wchar.h"
+
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 
@@ -208,7 +210,10 @@ HoursParse(JsonbContainer *weekly, JsonbContainer *exceptions, StoreHours *out, 
 						continue;
 					tok = JsonbIteratorNext(&it, &val, true);
 					Assert(tok == WJB_VALUE);
-					path = psprintf("hoursExceptions.%.*s", Min(key.val.string.len, 32), key.val.string.val);
+					/* at most 32 bytes of the key, cut on a character boundary */
+					path = psprintf("hoursExceptions.%.*s",
+									pg_mbcliplen(key.val.string.val, key.val.string.len, 32),
+									key.val.string.val);
 					e = &out->exceptions[out->nexceptions];
 					if (!ParseDate(key.val.string.val, key.val.string.len, &e->date))
 					{

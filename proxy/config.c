@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "params.h"
 
 /* A setting's value, or NULL when unset or empty */
 static const char *
@@ -83,6 +84,13 @@ ConfigLoad(Config *c, GetEnv getenv_fn, char *err, size_t errlen)
 	c->jwt_issuer = strdup(Value(getenv_fn, "JWT_ISSUER") ? Value(getenv_fn, "JWT_ISSUER") : "multistore");
 	c->jwt_audience =
 		strdup(Value(getenv_fn, "JWT_AUDIENCE") ? Value(getenv_fn, "JWT_AUDIENCE") : "multistore-api");
+	/* both go into every token's JSON: jansson refuses text that is not UTF-8 */
+	if (!Utf8IsValid(c->jwt_issuer, strlen(c->jwt_issuer)) ||
+		!Utf8IsValid(c->jwt_audience, strlen(c->jwt_audience)))
+	{
+		snprintf(err, errlen, "JWT_ISSUER and JWT_AUDIENCE must be UTF-8 text");
+		return false;
+	}
 	if (!ReadInt(getenv_fn, "ACCESS_TOKEN_TTL", 900, 60, 86400, &c->access_token_ttl, err, errlen) ||
 		!ReadInt(getenv_fn, "DB_POOL_SIZE", 8, 1, 256, &c->db_pool_size, err, errlen) ||
 		!ReadInt(getenv_fn, "HTTP_THREADS", c->db_pool_size, 1, 256, &c->http_threads, err, errlen) ||

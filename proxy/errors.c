@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "errors.h"
+#include "params.h"
 
 /* Standard SQLSTATEs a call can end with, most specific first */
 static const struct
@@ -63,12 +64,32 @@ ErrorDefaultCode(int status)
 	}
 }
 
+/*
+ * Copies a code into err, cut where it fits: on a character boundary, as
+ * ErrorBody's json_pack refuses text that is not UTF-8 (and RespondError
+ * would then have no body to send).
+ */
+static void
+SetCode(ApiError *err, const char *code)
+{
+	size_t len = strlen(code);
+
+	if (len >= sizeof(err->code))
+	{
+		len = sizeof(err->code) - 1;
+		while (len > 0 && ((unsigned char) code[len] & 0xC0) == 0x80)
+			len--;
+	}
+	memcpy(err->code, code, len);
+	err->code[len] = '\0';
+}
+
 void
 ErrorSet(ApiError *err, int status, const char *code, const char *message)
 {
 	ErrorClear(err);
 	err->status = status;
-	snprintf(err->code, sizeof(err->code), "%s", code);
+	SetCode(err, code);
 	err->message = strdup(message);
 }
 
@@ -131,8 +152,7 @@ ErrorFromDatabase(ApiError *err, const char *sqlstate, const char *message, cons
 
 		err->status = status;
 		err->message = strdup(message && *message ? message : "the request failed");
-		snprintf(err->code, sizeof(err->code), "%s",
-				 json_is_string(code) ? json_string_value(code) : ErrorDefaultCode(status));
+		SetCode(err, json_is_string(code) ? json_string_value(code) : ErrorDefaultCode(status));
 		if (json_is_object(parsed))
 		{
 			/* details are DETAIL's members other than code */
@@ -171,10 +191,24 @@ ErrorBody(const ApiError *err, const char *request_id)
 	json_t *body;
 	char   *text;
 
-	body = json_pack("{s:{s:s,s:s,s:o},s:s}", "error", "code",
-					 err->code[0] ? err->code : ErrorDefaultCode(err->status), "message",
-					 err->message ? err->message : "", "details", details, "requestId",
-					 request_id ? request_id : "");
+	const char *code = err->code[0] ? err->code : ErrorDefaultCode(err->status);
+	const char *message = err->message ? err->message : "";
+
+	/*
+	 * jansson refuses text that is not UTF-8, and a message may quote what a
+	 * client sent, cut mid-character: such text is replaced, so that an
+	 * error always has a body.
+	 */
+	if (!Utf8IsValid(code, strlen(code)))
+		code = ErrorDefaultCode(err->status);
+	if (!Utf8IsValid(message, strlen(message)))
+		message = "the request was refused (the reason held text that is not UTF-8)";
+	body =
+		json_pack("{s:{s:s,s:s,s:o},s:s}", "error", "code", code, "message", message, "details", details,
+				  "requestId", request_id && Utf8IsValid(request_id, strlen(request_id)) ? request_id : "");
+	if (body == NULL)
+		body = json_pack("{s:{s:s,s:s,s:{}},s:s}", "error", "code", ErrorDefaultCode(err->status), "message",
+						 "the request was refused", "details", "requestId", "");
 	text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
 	return text;

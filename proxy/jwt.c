@@ -132,10 +132,12 @@ static bool
 NumberClaim(json_t *payload, const char *name, long long *out)
 {
 	json_t *v = json_object_get(payload, name);
+	double	seconds = json_number_value(v);
 
-	if (!json_is_number(v))
+	/* beyond +-1e18 s it is no time, and converting it to long long would be undefined */
+	if (!json_is_number(v) || !(seconds > -1e18 && seconds < 1e18))
 		return false;
-	*out = (long long) json_number_value(v);
+	*out = (long long) seconds;
 	return true;
 }
 

@@ -254,8 +254,13 @@ RespondError(Request *req)
 {
 	char				*body = ErrorBody(&req->error, req->request_id);
 	int					 status = req->error.status;
-	struct MHD_Response *resp = NewResponse(req, &status, body, strlen(body), CACHE_NO_STORE);
+	struct MHD_Response *resp;
 
+	/* out of memory, at worst: still an answer in the error shape */
+	if (body == NULL)
+		body = strdup("{\"error\":{\"code\":\"internal\",\"message\":\"internal error\",\"details\":{}},"
+					  "\"requestId\":\"\"}");
+	resp = NewResponse(req, &status, body, body ? strlen(body) : 0, CACHE_NO_STORE);
 	free(body);
 	if (req->error.status == 405 && req->match.allow[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, req->match.allow);
@@ -605,10 +610,19 @@ CheckJsonBody(Request *req)
 	doc = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &error);
 	if (doc == NULL)
 	{
-		char msg[256];
+		char  msg[256];
+		char *near = strstr(error.text, " near '");
 
-		snprintf(msg, sizeof(msg), "the request body is not valid JSON: %s at line %d column %d", error.text,
-				 error.line, error.column);
+		/*
+		 * jansson quotes the body near the error, and the quote can stop
+		 * inside a character (a bad escape, then half of one): the message
+		 * is JSON text, so keep only the reason then.
+		 */
+		if (near != NULL && !Utf8IsValid(error.text, strlen(error.text)))
+			*near = '\0';
+		snprintf(msg, sizeof(msg), "the request body is not valid JSON: %s at line %d column %d",
+				 Utf8IsValid(error.text, strlen(error.text)) ? error.text : "malformed text", error.line,
+				 error.column);
 		RequestFail(req, 400, "invalid_json", msg);
 		return false;
 	}

@@ -92,7 +92,12 @@ MatchPattern(const char *pattern, char **segments, int n, RouteMatch *match)
 	for (int i = 0; i < n; i++)
 	{
 		if (IsParam(pattern_segments[i]))
+		{
+			/* a value PathParam cannot hold is no parameter: no match, not an empty value */
+			if (strlen(segments[i]) >= sizeof(match->params[0].value))
+				return -1;
 			continue;
+		}
 		if (strcmp(pattern_segments[i], segments[i]) != 0)
 			return -1;
 		score |= 1 << (ROUTE_MAX_SEGMENTS - i);
