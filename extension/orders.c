@@ -16,6 +16,8 @@
  */
 #include "postgres.h"
 
+#include <errno.h>
+
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
@@ -635,8 +637,10 @@ ReadCursor(FunctionCallInfo fcinfo, int argno, Datum *at, Datum *id, bool *has)
 													  : !isxdigit((unsigned char) dot[1 + i]))
 			MsInvalidArgument("cursor", "is not a cursor this API gave out");
 	*dot = '\0';
+	errno = 0;
 	micros = strtoll(raw, &end, 10);
-	if (*end != '\0' || end == raw)
+	/* out of range (ERANGE) or outside timestamptz's own range: not ours either */
+	if (*end != '\0' || end == raw || errno == ERANGE || !IS_VALID_TIMESTAMP((TimestampTz) micros))
 		MsInvalidArgument("cursor", "is not a cursor this API gave out");
 	*at = TimestampTzGetDatum((TimestampTz) micros);
 	*id = DirectFunctionCall1(uuid_in, CStringGetDatum(dot + 1));

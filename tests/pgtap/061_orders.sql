@@ -5,7 +5,7 @@
 -- every state, who may do what, history, lists.
 \ir helpers.psql
 BEGIN;
-SELECT plan(267);
+SELECT plan(268);
 
 -- stores: t_o (open every day, delivers within 5 km), t_o2 (another store),
 -- t_shut (not taking orders), t_closed (closed today by an exception)
@@ -531,6 +531,8 @@ SELECT is(pg_temp.refusal($$SELECT multistore.orders_list(pg_temp.s('alice'), 'n
 SELECT is(pg_temp.refusal($$SELECT multistore.orders_list(pg_temp.s('alice'), '1.' || repeat('z', 36))$$),
           '{"sqlstate":"M4400","code":"validation_failed","fields":{"cursor":"is not a cursor this API gave out"}}'::jsonb,
           'a cursor of the right length whose id is not a UUID is a validation error too');
+SELECT is(pg_temp.refusal($$SELECT multistore.orders_list(pg_temp.s('alice'), '99999999999999999999.' || gen_random_uuid())$$)->'fields',
+          '{"cursor":"is not a cursor this API gave out"}'::jsonb, 'a cursor whose time overflows is refused, not wrapped');
 SELECT is(pg_temp.refusal($$SELECT multistore.orders_list(pg_temp.s('alice'), NULL, 101)$$)->'fields',
           '{"limit":"must be between 1 and 100"}'::jsonb, 'a page of more than 100');
 -- a store's orders
