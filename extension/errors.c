@@ -51,6 +51,16 @@ MsValidationAdd(MsValidation *v, const char *field, const char *fmt, ...)
 
 	if (MsValidationHas(v, field))
 		return;
+	/*
+	 * Past MS_VALIDATION_MAX_FIELDS named fields the rest are only counted:
+	 * the list of names stays short, so a body of a hundred thousand unknown
+	 * keys costs no quadratic search (the message says how many more).
+	 */
+	if (v->count >= MS_VALIDATION_MAX_FIELDS)
+	{
+		v->count++;
+		return;
+	}
 
 	initStringInfo(&message);
 	for (;;)

@@ -33,6 +33,9 @@
  * all of them at once; MsValidationCheck raises validation_failed with
  * details {"fields":{"<field>":"<what is wrong>",...}} when any was added.
  */
+/* details.fields names at most this many fields; the rest are counted */
+#define MS_VALIDATION_MAX_FIELDS 100
+
 typedef struct MsValidation
 {
 	StringInfoData fields; /* JSON members "field":"message" */
