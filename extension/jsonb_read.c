@@ -7,6 +7,9 @@
  */
 #include "postgres.h"
 
+#include <errno.h>
+#include <math.h>
+
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/numeric.h"
@@ -128,7 +131,23 @@ JrNumber(MsValidation *v, JsonbContainer *obj, const char *key, const char *path
 		MsValidationAdd(v, path, "must be a number");
 		return false;
 	}
-	*out = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(val.val.numeric)));
+	/*
+	 * As float8: numeric_float8 would raise out of range for 1e-400 or
+	 * 1e400 without naming the field; such a number is a bad field instead.
+	 */
+	{
+		char  *text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(val.val.numeric)));
+		double d;
+
+		errno = 0;
+		d = strtod(text, NULL);
+		if (!isfinite(d) || (errno == ERANGE && d == 0.0))
+		{
+			MsValidationAdd(v, path, "must be a number within range");
+			return false;
+		}
+		*out = d;
+	}
 	return true;
 }
 

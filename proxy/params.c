@@ -3,6 +3,7 @@
  *	  Strict parameter syntax and argument binding.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,7 +114,16 @@ IsDecimal(const char *s)
 		while (isdigit((unsigned char) *p))
 			p++;
 	}
-	return *p == '\0' && isfinite(strtod(s, NULL));
+	if (*p != '\0')
+		return false;
+	/* as PostgreSQL's float8 input: out of range, or so small it would be 0, is no number */
+	{
+		double d;
+
+		errno = 0;
+		d = strtod(s, NULL);
+		return isfinite(d) && !(errno == ERANGE && d == 0.0);
+	}
 }
 
 static bool

@@ -2,7 +2,7 @@
 -- stores_generate: deterministic.
 \ir helpers.psql
 BEGIN;
-SELECT plan(34);
+SELECT plan(35);
 
 CREATE TEMP TABLE sess AS SELECT pg_temp.session_for('admin') AS admin, pg_temp.session_for('customer') AS customer,
                                  pg_temp.session_for('admin') AS revoked;
@@ -54,6 +54,9 @@ SELECT is(pg_temp.fields_of((SELECT body || '{"timeZone":"Mars/Olympus_Mons"}' F
 SELECT ok(pg_temp.fields_of((SELECT body || '{"timeZone":"EST5EDT,M3.2.0,M11.1.0"}' FROM good)) ? 'timeZone', 'a POSIX rule string is not a time zone');
 SELECT is(pg_temp.fields_of((SELECT body || '{"location":{"latitude":100,"longitude":200}}' FROM good)),
           '{"location.latitude":"must be between -90 and 90","location.longitude":"must be between -180 and 180"}', 'coordinates out of range');
+SELECT is(pg_temp.fields_of((SELECT body || '{"location":{"latitude":1e-400,"longitude":1e400}}' FROM good)),
+          '{"location.latitude":"must be a number within range","location.longitude":"must be a number within range"}',
+          'numbers no float8 can hold name their field');
 SELECT is(pg_temp.fields_of((SELECT body || '{"location":{"latitude":"40"}}' FROM good)),
           '{"location.latitude":"must be a number","location.longitude":"is required"}', 'coordinates of the wrong type');
 SELECT is(pg_temp.fields_of((SELECT body || '{"openingHours":{"monday":[{"opens":"25:00","closes":"8:00"}]}}' FROM good)),

@@ -34,6 +34,8 @@ TestSyntax(void)
 		{TYPE_NUMBER, ".5", 0},
 		{TYPE_NUMBER, "007", 0},
 		{TYPE_NUMBER, "1e999", 0},
+		{TYPE_NUMBER, "1e-400", 0}, /* underflows to 0: PostgreSQL refuses it too */
+		{TYPE_NUMBER, "1e-310", 1}, /* subnormal, but a number */
 		{TYPE_NUMBER, "+1", 0},
 		{TYPE_NUMBER, "--1", 0},
 		{TYPE_INTEGER, "20", 1},
