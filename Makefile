@@ -34,7 +34,7 @@ all install:
 	@exit 1
 endif
 
-.PHONY: proxy proxy-clean run test installcheck pgtap-valgrind postman chaos migrate seed bench lint format dist \
+.PHONY: proxy proxy-clean run test installcheck pgtap-valgrind postman fuzz chaos migrate seed bench lint format dist \
         unit-test e2e-test
 
 proxy:
@@ -62,6 +62,11 @@ installcheck:
 # MS_BASE_URL, default http://127.0.0.1:4000 (the one make run starts).
 postman:
 	@scripts/postman
+
+# libFuzzer on every parser of the proxy, FUZZ_SECONDS each (default 600;
+# make test runs 20 s each).
+fuzz:
+	@scripts/fuzz
 
 # Fault injection: orders placed and paid while a backend, PostgreSQL and
 # the proxy are killed in turn; then the invariants (a cluster of its own).

@@ -47,7 +47,7 @@ Usage(void)
 static void
 PrintRoutes(const Route *table, const CompiledRoute *compiled, size_t n)
 {
-	static const char *const access[] = {"public", "user", "admin", "manager"};
+	static const char *const access[] = {"public", "user", "admin", "manager", "payment"};
 
 	for (size_t i = 0; i < n; i++)
 		printf("%-6s %-40s %-7s %s\n", table[i].method, table[i].pattern, access[table[i].access],
