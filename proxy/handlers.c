@@ -15,22 +15,17 @@
 #include "request.h"
 
 /*
- * HandleHealth calls multistore.health() and answers
- * {"status":"ok","db":"ok","version":...,"extensionVersion":...}; when the
- * database cannot be reached it answers 503 with the same shape and the
- * error, quickly, since the pool fails fast during an outage.
+ * CallHealth runs the route's call of multistore.health() on a pooled
+ * connection (one fresh try when a pooled one turns out stale) and returns
+ * its answer parsed, or NULL when the database cannot be reached.
  */
-int
-HandleHealth(struct Request *req, const char *const *values)
+static json_t *
+CallHealth(Request *req, const char *const *values, int wait_ms)
 {
-	Server		   *server = req->server;
-	DbConn		   *conn = DbAcquire(server->pool, 2000);
-	DbResult		result = {0};
-	json_t		   *body;
-	json_t		   *db = NULL;
-	char		   *text;
-	int				status;
-	enum MHD_Result ret;
+	Server	*server = req->server;
+	DbConn	*conn = DbAcquire(server->pool, wait_ms);
+	DbResult result = {0};
+	json_t	*answer = NULL;
 
 	if (conn)
 	{
@@ -40,8 +35,25 @@ HandleHealth(struct Request *req, const char *const *values)
 		DbRelease(server->pool, conn);
 	}
 	if (result.status == DB_OK)
-		db = json_loads(PQgetvalue(result.result, 0, 0), 0, NULL);
+		answer = json_loads(PQgetvalue(result.result, 0, 0), 0, NULL);
 	DbResultClear(&result);
+	return answer;
+}
+
+/*
+ * HandleHealth calls multistore.health() and answers
+ * {"status":"ok","db":"ok","version":...,"extensionVersion":...}; when the
+ * database cannot be reached it answers 503 with the same shape and the
+ * error, quickly, since the pool fails fast during an outage.
+ */
+int
+HandleHealth(struct Request *req, const char *const *values)
+{
+	json_t		   *body;
+	json_t		   *db = CallHealth(req, values, 2000);
+	char		   *text;
+	int				status;
+	enum MHD_Result ret;
 
 	if (json_is_object(db))
 	{
@@ -151,9 +163,7 @@ HandleMetrics(struct Request *req, const char *const *values)
 {
 	Server					   *server = req->server;
 	const char				   *allow = server->config.metrics_allow;
-	DbConn					   *conn;
-	DbResult					result = {0};
-	json_t					   *health = NULL;
+	json_t					   *health;
 	MetricsGauges				g = {0};
 	const union MHD_DaemonInfo *info;
 	char					   *text;
@@ -164,15 +174,7 @@ HandleMetrics(struct Request *req, const char *const *values)
 		RequestFail(req, 403, "forbidden", "metrics are not served to this address");
 		return RespondError(req);
 	}
-	conn = DbAcquire(server->pool, 1000);
-	if (conn)
-	{
-		DbCall(server->pool, conn, req->route, values, &result);
-		DbRelease(server->pool, conn);
-	}
-	if (result.status == DB_OK)
-		health = json_loads(PQgetvalue(result.result, 0, 0), 0, NULL);
-	DbResultClear(&result);
+	health = CallHealth(req, values, 1000);
 
 	g.proxy_version = PROXY_VERSION;
 	g.extension_version = json_string_value(json_object_get(health, "extensionVersion"));
