@@ -67,7 +67,7 @@ CartWrite(JsonWriter *w, pg_uuid_t cart_id)
 			  values, NULL, false, 1);
 	store_id = MsColumnText(0, 1);
 	updated = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-	PricingCart(values[0], &priced);
+	PricingCart(values[0], NULL, &priced);
 
 	JwObjectStart(w, "cart");
 	JwString(w, "id", DatumGetCString(DirectFunctionCall1(uuid_out, values[0])));

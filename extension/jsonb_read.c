@@ -13,6 +13,9 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/numeric.h"
+#include "utils/datetime.h"
+#include "utils/timestamp.h"
+#include <ctype.h>
 
 #include "jsonb_read.h"
 
@@ -182,5 +185,111 @@ JrContainer(MsValidation *v, JsonbContainer *obj, const char *key, const char *p
 		return false;
 	}
 	*out = val.val.binary.data;
+	return true;
+}
+
+/* Days in a month of a year of the proleptic Gregorian calendar */
+static int
+DaysInMonth(int year, int month)
+{
+	static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool			 leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+	return month == 2 && leap ? 29 : days[month - 1];
+}
+
+/*
+ * An ISO 8601 time with a zone, as Strapi and JavaScript write them:
+ * 2026-11-25T01:48:38.669Z or ...+01:00.  Parsed here rather than by
+ * timestamptz_in, whose errors would not name the field.
+ */
+bool
+JrParseTimestamp(const char *text, TimestampTz *out)
+{
+	struct pg_tm tm = {0};
+	int			 n = 0;
+	fsec_t		 fsec = 0;
+	int			 digits = 0;
+	int			 tz = 0;
+	const char	*p;
+
+	if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+			   &tm.tm_min, &tm.tm_sec, &n) != 6 ||
+		n != 19)
+		return false;
+	if (tm.tm_year < 1 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
+		tm.tm_mday > DaysInMonth(tm.tm_year, tm.tm_mon) || tm.tm_hour > 23 || tm.tm_min > 59 ||
+		tm.tm_sec > 59)
+		return false;
+	p = text + n;
+	if (*p == '.')
+	{
+		for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+			if (digits < 6)
+				fsec = fsec * 10 + (*p - '0');
+		if (digits == 0)
+			return false;
+		for (int d = digits; d < 6; d++)
+			fsec *= 10;
+	}
+	if (*p == 'Z' && p[1] == '\0')
+		tz = 0;
+	else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':' && isdigit((unsigned char) p[1]) &&
+			 isdigit((unsigned char) p[2]) && isdigit((unsigned char) p[4]) && isdigit((unsigned char) p[5]))
+	{
+		int minutes = ((p[1] - '0') * 10 + (p[2] - '0')) * 60 + (p[4] - '0') * 10 + (p[5] - '0');
+
+		if (minutes > 18 * 60)
+			return false;
+		/* PostgreSQL counts zones in seconds west of Greenwich */
+		tz = (*p == '+' ? -1 : 1) * minutes * 60;
+	}
+	else
+		return false;
+	return tm2timestamp(&tm, fsec, &tz, out) == 0;
+}
+
+bool
+JrTimestamp(MsValidation *v, JsonbContainer *obj, const char *key, const char *path, bool required,
+			TimestampTz *out)
+{
+	JsonbValue val;
+	char	  *text;
+
+	if (!JrPresent(v, obj, key, path, required, &val))
+		return false;
+	text = val.type == jbvString ? pnstrdup(val.val.string.val, val.val.string.len) : NULL;
+	if (text == NULL || !JrParseTimestamp(text, out))
+	{
+		MsValidationAdd(v, path, "must be a time such as 2026-11-25T01:48:38.669Z");
+		return false;
+	}
+	return true;
+}
+
+bool
+JrMoney(MsValidation *v, JsonbContainer *obj, const char *key, const char *path, bool required, Numeric *out)
+{
+	JsonbValue val;
+	Datum	   zero, limit;
+
+	if (!JrPresent(v, obj, key, path, required, &val))
+		return false;
+	if (val.type != jbvNumeric)
+	{
+		MsValidationAdd(v, path, "must be a number such as 12.30");
+		return false;
+	}
+	/* the JSON number as written, never through binary floating point */
+	zero = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
+	limit = DirectFunctionCall3(numeric_in, CStringGetDatum("9999999999.995"), ObjectIdGetDatum(InvalidOid),
+								Int32GetDatum(-1));
+	if (!DatumGetBool(DirectFunctionCall2(numeric_ge, NumericGetDatum(val.val.numeric), zero)) ||
+		!DatumGetBool(DirectFunctionCall2(numeric_lt, NumericGetDatum(val.val.numeric), limit)))
+	{
+		MsValidationAdd(v, path, "must be from 0 to 9999999999.99");
+		return false;
+	}
+	*out = val.val.numeric;
 	return true;
 }

@@ -14,6 +14,8 @@
 
 #include "fmgr.h"
 #include "utils/jsonb.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
 
 #include "errors.h"
 
@@ -46,5 +48,16 @@ extern bool JrBool(MsValidation *v, JsonbContainer *obj, const char *key, const 
 				   bool *out);
 extern bool JrContainer(MsValidation *v, JsonbContainer *obj, const char *key, const char *path,
 						bool required, bool want_object, JsonbContainer **out);
+
+/* An ISO 8601 time with a zone (2026-11-25T01:48:38.669Z); false when it is not one */
+extern bool JrParseTimestamp(const char *text, TimestampTz *out);
+
+/* A member holding such a time */
+extern bool JrTimestamp(MsValidation *v, JsonbContainer *obj, const char *key, const char *path, bool required,
+						TimestampTz *out);
+
+/* A member holding an amount of money from 0 to 9999999999.99, exactly as written */
+extern bool JrMoney(MsValidation *v, JsonbContainer *obj, const char *key, const char *path, bool required,
+					Numeric *out);
 
 #endif /* MULTISTORE_JSONB_READ_H */

@@ -8,6 +8,8 @@
  */
 #include "postgres.h"
 
+#include "funcapi.h"
+
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "fmgr.h"
@@ -105,6 +107,22 @@ char *
 MsColumnText(uint64 row, int column)
 {
 	return SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column);
+}
+
+Datum
+MsDecidedRow(FunctionCallInfo fcinfo, int status, const char *body, bool replayed)
+{
+	TupleDesc tupdesc;
+	Datum	  values[3];
+	bool	  nulls[3] = {false, false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "a function deciding its status must return a row (status, body, replayed)");
+	values[0] = Int32GetDatum(status);
+	values[1] = CStringGetTextDatum(body);
+	values[2] = BoolGetDatum(replayed);
+	/* built in SPI's memory, which SPI_finish frees: SPI_returntuple copies it out */
+	return PointerGetDatum(SPI_returntuple(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls), tupdesc));
 }
 
 /*

@@ -12,6 +12,7 @@
 #include "postgres.h"
 
 #include "executor/spi.h"
+#include "fmgr.h"
 
 #define MULTISTORE_VERSION "0.1.0"
 
@@ -40,5 +41,12 @@ extern bool MsIdIsValid(const char *id);
 
 /* The text of a column of SPI_tuptable's row "row", or NULL */
 extern char *MsColumnText(uint64 row, int column);
+
+/*
+ * The row (status, body, replayed) of a function that decides its HTTP
+ * status itself (replays, refusals that must commit), inside SPI: call it
+ * before SPI_finish, which frees the memory it was built in.
+ */
+extern Datum MsDecidedRow(FunctionCallInfo fcinfo, int status, const char *body, bool replayed);
 
 #endif /* MULTISTORE_H */

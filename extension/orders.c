@@ -162,7 +162,8 @@ OrderWrite(JsonWriter *w, pg_uuid_t id)
 	JwArrayStart(w, "items");
 	n = MsExecute(
 		MsPlan(&read_items_plan,
-			   "SELECT product_id, name, quantity, unit_price::text, discount::text, line_total::text "
+			   "SELECT product_id, name, quantity, unit_price::text, discount::text, line_total::text, "
+			   "       promotion_id, promotion_code "
 			   "  FROM multistore.order_items WHERE order_id = $1 ORDER BY line",
 			   1, types),
 		values, NULL, false, 0);
@@ -176,6 +177,7 @@ OrderWrite(JsonWriter *w, pg_uuid_t id)
 		JwString(w, "unitPrice", MsColumnText(i, 4));
 		JwString(w, "discount", MsColumnText(i, 5));
 		JwString(w, "lineTotal", MsColumnText(i, 6));
+		PricingWritePromotion(w, MsColumnText(i, 7), MsColumnText(i, 8));
 		JwObjectEnd(w);
 	}
 	JwArrayEnd(w);
@@ -314,7 +316,7 @@ PlaceOrder(const MsCaller *caller, const OrderRequest *req)
 	}
 
 	cart = CartOf(caller->user_id);
-	PricingCart(UUIDPGetDatum(&cart), &priced);
+	PricingCart(UUIDPGetDatum(&cart), store.id, &priced);
 	if (priced.nlines == 0)
 		MsError(ERRCODE_MS_BAD_REQUEST, "cart_empty", "the cart is empty");
 	initStringInfo(&unavailable);
@@ -379,14 +381,19 @@ PlaceOrder(const MsCaller *caller, const OrderRequest *req)
 	}
 	{
 		/* the lines as they were priced: name and price snapshots */
-		Oid	   types[7] = {UUIDOID,		 TEXTOID,	   TEXTARRAYOID, TEXTARRAYOID,
-						   TEXTARRAYOID, INT4ARRAYOID, TEXTARRAYOID};
-		Datum  values[7];
+		Oid	   types[9] = {UUIDOID,		 TEXTOID,	   TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+						   INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+		Datum  values[9];
 		Datum *products = palloc(sizeof(Datum) * priced.nlines);
 		Datum *names = palloc(sizeof(Datum) * priced.nlines);
 		Datum *prices = palloc(sizeof(Datum) * priced.nlines);
 		Datum *quantities = palloc(sizeof(Datum) * priced.nlines);
 		Datum *discounts = palloc(sizeof(Datum) * priced.nlines);
+		Datum *promotion_ids = palloc(sizeof(Datum) * priced.nlines);
+		Datum *promotion_codes = palloc(sizeof(Datum) * priced.nlines);
+		bool  *no_promotion = palloc(sizeof(bool) * priced.nlines);
+		int	   dims[1] = {priced.nlines};
+		int	   lbs[1] = {1};
 
 		for (int i = 0; i < priced.nlines; i++)
 		{
@@ -395,6 +402,10 @@ PlaceOrder(const MsCaller *caller, const OrderRequest *req)
 			prices[i] = CStringGetTextDatum(priced.lines[i].unit_price);
 			quantities[i] = Int32GetDatum(priced.lines[i].quantity);
 			discounts[i] = CStringGetTextDatum(priced.lines[i].discount);
+			no_promotion[i] = priced.lines[i].promotion_id == NULL;
+			promotion_ids[i] = no_promotion[i] ? (Datum) 0 : CStringGetTextDatum(priced.lines[i].promotion_id);
+			promotion_codes[i] =
+				no_promotion[i] ? (Datum) 0 : CStringGetTextDatum(priced.lines[i].promotion_code);
 		}
 		values[0] = UUIDPGetDatum(&order_id);
 		values[1] = CStringGetTextDatum(store.id);
@@ -406,16 +417,21 @@ PlaceOrder(const MsCaller *caller, const OrderRequest *req)
 			PointerGetDatum(construct_array(quantities, priced.nlines, INT4OID, 4, true, TYPALIGN_INT));
 		values[6] =
 			PointerGetDatum(construct_array(discounts, priced.nlines, TEXTOID, -1, false, TYPALIGN_INT));
+		values[7] = PointerGetDatum(construct_md_array(promotion_ids, no_promotion, 1, dims, lbs, TEXTOID, -1,
+													   false, TYPALIGN_INT));
+		values[8] = PointerGetDatum(construct_md_array(promotion_codes, no_promotion, 1, dims, lbs, TEXTOID,
+													   -1, false, TYPALIGN_INT));
 		MsExecute(
 			MsPlan(
 				&items_plan,
 				"INSERT INTO multistore.order_items (order_id, store_id, line, product_id, name, unit_price, "
-				"       quantity, discount, line_total) "
+				"       quantity, discount, line_total, promotion_id, promotion_code) "
 				"SELECT $1, $2, l.ord, l.product_id, l.name, l.price::numeric, l.quantity, "
-				"       l.discount::numeric, l.price::numeric * l.quantity - l.discount::numeric "
-				"  FROM unnest($3, $4, $5, $6, $7) WITH ORDINALITY "
-				"       AS l(product_id, name, price, quantity, discount, ord)",
-				7, types),
+				"       l.discount::numeric, l.price::numeric * l.quantity - l.discount::numeric, "
+				"       l.promotion_id, l.promotion_code "
+				"  FROM unnest($3, $4, $5, $6, $7, $8, $9) WITH ORDINALITY "
+				"       AS l(product_id, name, price, quantity, discount, promotion_id, promotion_code, ord)",
+				9, types),
 			values, NULL, false, 0);
 	}
 	{
@@ -471,23 +487,6 @@ IsRefusal(ErrorData *e)
 	return state[0] == 'M' && state[1] == '4';
 }
 
-/* Returns (status, body, replayed) as the function's row */
-static Datum
-ResultRow(FunctionCallInfo fcinfo, int status, const char *body, bool replayed)
-{
-	TupleDesc tupdesc;
-	Datum	  values[3];
-	bool	  nulls[3] = {false, false, false};
-
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "order_place must return a row");
-	values[0] = Int32GetDatum(status);
-	values[1] = CStringGetTextDatum(body);
-	values[2] = BoolGetDatum(replayed);
-	/* built in SPI's memory, which SPI_finish frees: SPI_returntuple copies it out */
-	return PointerGetDatum(SPI_returntuple(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls), tupdesc));
-}
-
 /*
  * order_place(session_id, idempotency_key, order_request) places an order
  * from the caller's cart: {storeId, deliveryType, deliveryAddress?, notes?}
@@ -521,7 +520,7 @@ ms_order_place(PG_FUNCTION_ARGS)
 
 	if (IdempotencyBegin(caller.user_id, key, hash, &stored))
 	{
-		result = ResultRow(fcinfo, stored.status, stored.body, true);
+		result = MsDecidedRow(fcinfo, stored.status, stored.body, true);
 		SPI_finish();
 		return result;
 	}
@@ -569,7 +568,7 @@ ms_order_place(PG_FUNCTION_ARGS)
 	PG_END_TRY();
 
 	IdempotencyRecord(caller.user_id, key, hash, status, answer, placed);
-	result = ResultRow(fcinfo, status, answer, false);
+	result = MsDecidedRow(fcinfo, status, answer, false);
 	SPI_finish();
 	return result;
 }

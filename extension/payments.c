@@ -37,22 +37,6 @@ static SPIPlanPtr refund_plan = NULL;
 static SPIPlanPtr outcome_plan = NULL;
 static SPIPlanPtr seen_plan = NULL;
 
-static Datum
-Row(FunctionCallInfo fcinfo, int status, const char *body, bool replayed)
-{
-	TupleDesc tupdesc;
-	Datum	  values[3];
-	bool	  nulls[3] = {false, false, false};
-
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "payment_apply must return a row");
-	values[0] = Int32GetDatum(status);
-	values[1] = CStringGetTextDatum(body);
-	values[2] = BoolGetDatum(replayed);
-	/* built in SPI's memory, which SPI_finish frees: SPI_returntuple copies it out */
-	return PointerGetDatum(SPI_returntuple(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls), tupdesc));
-}
-
 /* Records the event once; false when it was already applied */
 static bool
 Record(const char *id, const char *type, pg_uuid_t *order_id, Numeric amount, const char *currency,
@@ -177,7 +161,7 @@ ms_payment_apply(PG_FUNCTION_ARGS)
 			MsPlan(&seen_plan, "SELECT order_id FROM multistore.payment_events WHERE id = $1", 1, seen_types),
 			seen_values, NULL, true, 1);
 		result =
-			Row(fcinfo, 200,
+			MsDecidedRow(fcinfo, 200,
 				psprintf("{\"status\":\"duplicate\",\"orderId\":%s}",
 						 SPI_processed == 1 && MsColumnText(0, 1) ? MsJsonQuote(MsColumnText(0, 1)) : "null"),
 				true);
@@ -250,7 +234,7 @@ ms_payment_apply(PG_FUNCTION_ARGS)
 	else
 		answer = psprintf("{\"status\":\"ignored\",\"orderId\":%s}", MsJsonQuote(order_text));
 
-	result = Row(fcinfo, status, answer, false);
+	result = MsDecidedRow(fcinfo, status, answer, false);
 	SPI_finish();
 	return result;
 }

@@ -507,9 +507,8 @@ ms_store_get(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(JwFinish(&w));
 }
 
-/* The product ids of an availability call: valid, at most 100, duplicates dropped */
-static ArrayType *
-AvailabilityProductIds(ArrayType *ids)
+ArrayType *
+StoresProductIdList(ArrayType *ids, const char *field)
 {
 	Datum *elems;
 	bool  *nulls;
@@ -517,16 +516,16 @@ AvailabilityProductIds(ArrayType *ids)
 
 	deconstruct_array(ids, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 	if (ARR_NDIM(ids) > 1)
-		MsInvalidArgument("productIds", "must be a list of product ids");
+		MsInvalidArgument(field, "must be a list of product ids");
 	if (n > STORES_MAX_PRODUCT_IDS)
-		MsInvalidArgument("productIds", "may list at most %d products", STORES_MAX_PRODUCT_IDS);
+		MsInvalidArgument(field, "may list at most %d products", STORES_MAX_PRODUCT_IDS);
 	for (int i = 0; i < n; i++)
 	{
 		char *id;
 		bool  seen = false;
 
 		if (nulls[i] || !MsIdIsValid(id = TextDatumGetCString(elems[i])))
-			MsInvalidArgument("productIds",
+			MsInvalidArgument(field,
 							  "must be product ids of 1 to %d characters from A-Z, a-z, 0-9 and _.:-",
 							  MS_ID_MAX_LENGTH);
 		for (int j = 0; j < kept && !seen; j++)
@@ -562,7 +561,7 @@ ms_store_availability(PG_FUNCTION_ARGS)
 		MsInvalidArgument("storeId", "is required");
 	store_id = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	product_ids =
-		PG_ARGISNULL(1) ? construct_empty_array(TEXTOID) : AvailabilityProductIds(PG_GETARG_ARRAYTYPE_P(1));
+		PG_ARGISNULL(1) ? construct_empty_array(TEXTOID) : StoresProductIdList(PG_GETARG_ARRAYTYPE_P(1), "productIds");
 	at = PG_ARGISNULL(2) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(2);
 	if (TIMESTAMP_NOT_FINITE(at))
 		MsInvalidArgument("at", "must be a finite time");

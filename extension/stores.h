@@ -8,6 +8,8 @@
 #ifndef MULTISTORE_STORES_H
 #define MULTISTORE_STORES_H
 
+#include "utils/array.h"
+
 #include "stores_hours.h"
 
 #define STORES_DEFAULT_RADIUS_KM   10.0
@@ -57,5 +59,8 @@ extern void StoreWrite(JsonWriter *w, const StoreRow *row, TimestampTz now);
 
 /* Raises not_found for a store that does not exist or an id that cannot be one */
 extern void StoreNotFound(const char *store_id) pg_attribute_noreturn();
+
+/* A list of product ids from a request: valid, at most 100, duplicates dropped; else a bad field */
+extern ArrayType *StoresProductIdList(ArrayType *ids, const char *field);
 
 #endif /* MULTISTORE_STORES_H */

@@ -409,6 +409,8 @@ CheckUserRateLimit(Request *req, const Route *route)
 	TakeToken(req, route, key);
 }
 
+static void CheckStrapiSecret(Request *req);
+
 /*
  * CheckToken verifies "Authorization: Bearer <jwt>" and the role the route
  * needs: 401 unauthorized without a token, invalid_token or token_expired
@@ -527,6 +529,8 @@ Begin(Request *req, const char *url, const char *method)
 			if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Multistore-Signature") == NULL)
 				RequestFail(req, 401, "invalid_signature", "the Multistore-Signature header is missing");
 		}
+		else if (!req->failed && route->access == ACCESS_STRAPI)
+			CheckStrapiSecret(req);
 		else if (!req->failed && route->access != ACCESS_PUBLIC)
 		{
 			CheckToken(req, route);
@@ -734,6 +738,40 @@ RespondDecided(Request *req, PGresult *res)
 	if (replayed)
 		MHD_add_response_header(resp, "Idempotent-Replayed", "true");
 	return Queue(req, status, resp, CACHE_NO_STORE);
+}
+
+/*
+ * CheckStrapiSecret: Strapi signs nothing, it sends the header configured in
+ * its admin, Authorization: Bearer STRAPI_WEBHOOK_SECRET.  Checked before
+ * the body is read; 401 unauthorized when missing or wrong, 503 when no
+ * secret is set.
+ */
+static void
+CheckStrapiSecret(Request *req)
+{
+	const char *secret = req->server->config.strapi_webhook_secret;
+
+	if (secret == NULL)
+	{
+		RequestFail(req, 503, "unavailable", "the Strapi webhooks are not configured (STRAPI_WEBHOOK_SECRET)");
+		return;
+	}
+	switch (BearerSecretVerify(
+		MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION), secret))
+	{
+		case BEARER_OK:
+			return;
+		case BEARER_MISSING:
+			RequestFail(req, 401, "unauthorized",
+						"the Authorization header is missing: set it in Strapi's webhook to Bearer <secret>");
+			return;
+		case BEARER_MALFORMED:
+			RequestFail(req, 401, "unauthorized", "the Authorization header must be Bearer <secret>");
+			return;
+		case BEARER_MISMATCH:
+			RequestFail(req, 401, "unauthorized", "the webhook secret does not match");
+			return;
+	}
 }
 
 /*

@@ -68,6 +68,14 @@ const Route routes[] = {
 	{"DELETE", "/api/reservations/{reservationId}",  "multistore.reservation_release", ACCESS_MANAGER, 200, CACHE_NO_STORE,   RATE_WRITE, 0,     NULL,
 		{SESSION, PATH("reservationId", "reservation_id", TYPE_UUID)}},
 
+	/* the catalogue */
+	{"GET",    "/api/products",                      "multistore.products_list",     ACCESS_PUBLIC,  200, CACHE_PUBLIC_SHORT, RATE_READ, 0,     NULL,
+		{QUERY("storeId", "store_id", TYPE_ID, OPTIONAL), QUERY("ids", "ids", TYPE_LIST, OPTIONAL),
+		 QUERY("q", "q", TYPE_TEXT, OPTIONAL), QUERY("cursor", "cursor", TYPE_TEXT, OPTIONAL),
+		 QUERY("limit", "max_results", TYPE_INTEGER, OPTIONAL)}},
+	{"GET",    "/api/products/{productId}",          "multistore.product_get",       ACCESS_PUBLIC,  200, CACHE_PUBLIC_SHORT, RATE_READ, 0,     NULL,
+		{PATH("productId", "product_id", TYPE_ID), QUERY("storeId", "store_id", TYPE_ID, OPTIONAL)}},
+
 	/* carts */
 	{"GET",    "/api/cart",                          "multistore.cart_get",          ACCESS_USER,    200, CACHE_NO_STORE,     RATE_READ, 0,     NULL,
 		{SESSION}},
@@ -98,6 +106,13 @@ const Route routes[] = {
 	/* webhooks */
 	{"POST",   "/webhooks/payment",                  "multistore.payment_apply",     ACCESS_PAYMENT, 200, CACHE_NO_STORE,     RATE_NONE, 65536, NULL,
 		{BODY("event")}},
+	/* Strapi's (the functions answer 200, or 202 for what they ignore or defer) */
+	{"POST",   "/webhooks/product-updated",          "multistore.strapi_product_apply", ACCESS_STRAPI, 200, CACHE_NO_STORE,   RATE_NONE, 0,     NULL,
+		{BODY("delivery")}},
+	{"POST",   "/webhooks/inventory-updated",        "multistore.strapi_inventory_apply", ACCESS_STRAPI, 200, CACHE_NO_STORE, RATE_NONE, 0,     NULL,
+		{BODY("delivery")}},
+	{"POST",   "/webhooks/promotion-updated",        "multistore.strapi_promotion_apply", ACCESS_STRAPI, 200, CACHE_NO_STORE, RATE_NONE, 0,     NULL,
+		{BODY("delivery")}},
 };
 /* clang-format on */
 

@@ -26,7 +26,8 @@ typedef enum Access
 	ACCESS_USER,	/* any valid access token */
 	ACCESS_ADMIN,	/* token with role admin (the SQL call checks again) */
 	ACCESS_MANAGER, /* token with role store_manager or admin */
-	ACCESS_PAYMENT	/* no token: a Multistore-Signature over the body */
+	ACCESS_PAYMENT, /* no token: a Multistore-Signature over the body */
+	ACCESS_STRAPI	/* no token: Authorization: Bearer STRAPI_WEBHOOK_SECRET */
 } Access;
 
 typedef enum ArgSource

@@ -1,10 +1,12 @@
 /*
  * signature.c
- *	  HMAC-SHA256 webhook signatures (OpenSSL), compared in constant time.
+ *	  HMAC-SHA256 webhook signatures and shared secrets (OpenSSL), compared in
+ *	  constant time.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -115,4 +117,26 @@ SignatureVerify(const char *header, const char *secret, const char *body, size_t
 	if (t < now - SIGNATURE_TOLERANCE_SECONDS || t > now + SIGNATURE_TOLERANCE_SECONDS)
 		return SIGNATURE_STALE;
 	return matched ? SIGNATURE_OK : SIGNATURE_MISMATCH;
+}
+
+/*
+ * Both sides are hashed first, so that the comparison takes the same time
+ * whatever the lengths and wherever they differ.
+ */
+BearerResult
+BearerSecretVerify(const char *authorization, const char *secret)
+{
+	static const char scheme[] = "Bearer ";
+	unsigned char	  given[MAC_BYTES], expected[MAC_BYTES];
+	unsigned int	  len = 0;
+	const char		 *token;
+
+	if (authorization == NULL)
+		return BEARER_MISSING;
+	if (strncasecmp(authorization, scheme, sizeof(scheme) - 1) != 0)
+		return BEARER_MALFORMED;
+	token = authorization + sizeof(scheme) - 1;
+	EVP_Digest(token, strlen(token), given, &len, EVP_sha256(), NULL);
+	EVP_Digest(secret, strlen(secret), expected, &len, EVP_sha256(), NULL);
+	return CRYPTO_memcmp(given, expected, MAC_BYTES) == 0 ? BEARER_OK : BEARER_MISMATCH;
 }

@@ -49,15 +49,53 @@ CREATE TABLE products (
 	currency char(3) NOT NULL DEFAULT 'USD',
 	image_url text,
 	published boolean NOT NULL DEFAULT true,
+	deleted_at timestamptz,
 	created_at timestamptz NOT NULL DEFAULT now(),
 	updated_at timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT products_deleted_not_published CHECK (deleted_at IS NULL OR NOT published),
 	CONSTRAINT products_id_format CHECK (id ~ '^[A-Za-z0-9_.:-]{1,64}$'),
 	CONSTRAINT products_price_not_negative CHECK (price >= 0),
 	CONSTRAINT products_currency_format CHECK (currency ~ '^[A-Z]{3}$')
 );
 COMMENT ON TABLE products IS 'multistore: the catalogue; prices are numeric with a currency, never floats';
-CREATE UNIQUE INDEX products_sku_key ON products (sku);
-COMMENT ON INDEX products_sku_key IS 'multistore: one product per SKU';
+COMMENT ON COLUMN products.published IS 'for sale: carts and orders take only published products';
+COMMENT ON COLUMN products.deleted_at IS 'deleted in the CMS: kept, unpublished, for the orders that name it';
+CREATE UNIQUE INDEX products_sku_key ON products (sku) WHERE deleted_at IS NULL;
+COMMENT ON INDEX products_sku_key IS 'multistore: one product per SKU among those not deleted';
+CREATE INDEX products_search_idx ON products USING gin ((name || ' ' || sku) gin_trgm_ops);
+COMMENT ON INDEX products_search_idx IS 'multistore: the catalogue''s q search, a substring of the name or SKU (pg_trgm)';
+
+-- Promotions, from the CMS: a discount per unit on listed products, at
+-- listed stores (NULL: every store), inside a window, while active.
+CREATE TABLE promotions (
+	id text PRIMARY KEY,
+	code text NOT NULL,
+	name text NOT NULL DEFAULT '',
+	discount_type text NOT NULL,
+	value numeric(12, 2) NOT NULL,
+	currency char(3),
+	product_ids text[] NOT NULL,
+	store_ids text[],
+	starts_at timestamptz,
+	ends_at timestamptz,
+	active boolean NOT NULL DEFAULT true,
+	published boolean NOT NULL DEFAULT true,
+	deleted_at timestamptz,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT promotions_id_format CHECK (id ~ '^[A-Za-z0-9_.:-]{1,64}$'),
+	CONSTRAINT promotions_type_known CHECK (discount_type IN ('percentage', 'fixed')),
+	CONSTRAINT promotions_value_range
+		CHECK (value > 0 AND (discount_type = 'fixed' OR value <= 100)),
+	CONSTRAINT promotions_fixed_has_currency CHECK ((discount_type = 'fixed') = (currency IS NOT NULL)),
+	CONSTRAINT promotions_window CHECK (ends_at IS NULL OR starts_at IS NULL OR starts_at < ends_at)
+);
+COMMENT ON TABLE promotions IS 'multistore: promotions from the CMS; pricing.c gives each line the single best one that applies';
+COMMENT ON COLUMN promotions.value IS 'percent off (0 to 100) or an amount off per unit in currency';
+COMMENT ON COLUMN promotions.store_ids IS 'the stores it applies at; NULL: every store';
+COMMENT ON COLUMN promotions.starts_at IS 'inclusive; ends_at is exclusive';
+CREATE INDEX promotions_products_idx ON promotions USING gin (product_ids);
+COMMENT ON INDEX promotions_products_idx IS 'multistore: the promotions that name a product';
 
 CREATE TABLE inventory (
 	store_id text NOT NULL REFERENCES stores ON DELETE CASCADE,
@@ -243,10 +281,12 @@ CREATE TABLE order_items (
 	quantity integer NOT NULL,
 	discount numeric(12, 2) NOT NULL DEFAULT 0,
 	line_total numeric(12, 2) NOT NULL,
+	promotion_id text,
+	promotion_code text,
 	PRIMARY KEY (order_id, store_id, line),
 	FOREIGN KEY (order_id, store_id) REFERENCES orders ON DELETE CASCADE
 );
-COMMENT ON TABLE order_items IS 'multistore: what was ordered, with the name and price at the time (snapshots)';
+COMMENT ON TABLE order_items IS 'multistore: what was ordered, with the name, price and promotion at the time (snapshots)';
 
 CREATE TABLE order_status_history (
 	order_id uuid NOT NULL,
@@ -290,6 +330,39 @@ CREATE TABLE payment_events (
 		CHECK (outcome IN ('confirmed', 'cancelled', 'mismatch', 'refund_required', 'ignored'))
 );
 COMMENT ON TABLE payment_events IS 'multistore: every payment event applied, once each, with what it did';
+
+------------------------------------------------------------------------------
+-- Strapi ingestion (strapi.c): what was last applied of each CMS document,
+-- so that stale and repeated deliveries change nothing
+------------------------------------------------------------------------------
+
+CREATE TABLE strapi_documents (
+	model text NOT NULL,
+	document_id text NOT NULL,
+	target_id text NOT NULL,
+	live_updated_at timestamptz,
+	live_published_at timestamptz,
+	live_event smallint,
+	draft_updated_at timestamptz,
+	deleted_at timestamptz,
+	applied_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (model, document_id),
+	CONSTRAINT strapi_documents_model_known CHECK (model IN ('product', 'inventory', 'promotion'))
+);
+COMMENT ON TABLE strapi_documents IS 'multistore: per CMS document, the version of the last delivery applied: (entry.updatedAt, entry.publishedAt, event) orders deliveries; a deleted document takes nothing more';
+COMMENT ON COLUMN strapi_documents.target_id IS 'the row it feeds: a product or promotion id, or store_id/product_id for stock';
+COMMENT ON COLUMN strapi_documents.live_event IS 'rank of the event last applied to the live row: 0 create, 1 update, 2 publish, 3 unpublish';
+COMMENT ON COLUMN strapi_documents.draft_updated_at IS 'entry.updatedAt of the last draft seen (Strapi 5 drafts do not change what is for sale)';
+
+CREATE TABLE strapi_pending (
+	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	model text NOT NULL,
+	event text NOT NULL,
+	reason text NOT NULL,
+	payload jsonb NOT NULL,
+	received_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE strapi_pending IS 'multistore: deliveries that could not be applied (entry.publish with entry null): strapi-sync reconciles and clears them';
 
 ------------------------------------------------------------------------------
 -- The SQL API.  Every function returns the response body as json; errors
@@ -477,6 +550,62 @@ COMMENT ON FUNCTION payment_apply(jsonb) IS
 REVOKE ALL ON FUNCTION payment_apply(jsonb) FROM public;
 -- For the role of the payment webhook (the proxy).
 
+------------------------------------------------------------------------------
+-- Strapi ingestion and the catalogue (strapi.c, catalogue.c)
+------------------------------------------------------------------------------
+
+CREATE FUNCTION strapi_product_apply(delivery jsonb, OUT status integer, OUT body json, OUT replayed boolean)
+AS 'MODULE_PATHNAME', 'ms_strapi_product_apply'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION strapi_product_apply(jsonb) IS
+'applies one Strapi webhook delivery {event,model,uid,entry} for a product (v4 or v5); status 200 with {"status":"created|updated|unpublished|deleted|draft|stale|duplicate"}, or 202 with "ignored" or "deferred"';
+REVOKE ALL ON FUNCTION strapi_product_apply(jsonb) FROM public;
+
+CREATE FUNCTION strapi_inventory_apply(delivery jsonb, OUT status integer, OUT body json, OUT replayed boolean)
+AS 'MODULE_PATHNAME', 'ms_strapi_inventory_apply'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION strapi_inventory_apply(jsonb) IS
+'applies one Strapi webhook delivery for a stock entry {store,product,quantity}: sets on hand through the reservation engine (available never negative)';
+REVOKE ALL ON FUNCTION strapi_inventory_apply(jsonb) FROM public;
+
+CREATE FUNCTION strapi_promotion_apply(delivery jsonb, OUT status integer, OUT body json, OUT replayed boolean)
+AS 'MODULE_PATHNAME', 'ms_strapi_promotion_apply'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION strapi_promotion_apply(jsonb) IS
+'applies one Strapi webhook delivery for a promotion {code,name,discountType,value,currency,products,stores,startsAt,endsAt,active}';
+REVOKE ALL ON FUNCTION strapi_promotion_apply(jsonb) FROM public;
+
+CREATE FUNCTION strapi_sync_entry(model text, entry jsonb)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_strapi_sync_entry'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION strapi_sync_entry(text, jsonb) IS
+'applies one entry of Strapi''s REST listing (v5 flat, or v4 {id,attributes}) as published, with the webhooks'' stale rules: {"status":"created|updated|unchanged|stale","id":...}';
+REVOKE ALL ON FUNCTION strapi_sync_entry(text, jsonb) FROM public;
+
+CREATE FUNCTION strapi_sync_finish(model text, seen_ids text[])
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_strapi_sync_finish'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION strapi_sync_finish(text, text[]) IS
+'ends a reconciliation: unpublishes (never deletes) what came from Strapi and is no longer listed, clears the deferred deliveries: {"unpublished":[ids]}';
+REVOKE ALL ON FUNCTION strapi_sync_finish(text, text[]) FROM public;
+
+CREATE FUNCTION products_list(store_id text DEFAULT NULL, ids text[] DEFAULT NULL, q text DEFAULT NULL,
+                              cursor text DEFAULT NULL, max_results integer DEFAULT 20)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_products_list'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION products_list(text, text[], text, text, integer) IS
+'published products by id, with the effective price (the best promotion, at store_id when given) and the stock available there: {"products":[...],"nextCursor"}';
+
+CREATE FUNCTION product_get(product_id text, store_id text DEFAULT NULL)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_product_get'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION product_get(text, text) IS
+'one published product with the same fields as products_list: {"product":{...}}';
+
 CREATE FUNCTION orders_expire()
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'ms_orders_expire'
@@ -652,3 +781,7 @@ SELECT pg_catalog.pg_extension_config_dump('users', '');
 SELECT pg_catalog.pg_extension_config_dump('store_managers', '');
 SELECT pg_catalog.pg_extension_config_dump('sessions', '');
 SELECT pg_catalog.pg_extension_config_dump('refresh_tokens', '');
+SELECT pg_catalog.pg_extension_config_dump('promotions', '');
+SELECT pg_catalog.pg_extension_config_dump('strapi_documents', '');
+SELECT pg_catalog.pg_extension_config_dump('strapi_pending', '');
+SELECT pg_catalog.pg_extension_config_dump('strapi_pending_id_seq', '');

@@ -64,7 +64,7 @@ SELECT isnt(pg_temp.cart('bob')->>'id', (SELECT c->>'id' FROM c0), 'another user
 -- adding
 CREATE TEMP TABLE c1 AS SELECT pg_temp.add('alice', '{"productId":"t_a","quantity":3}') AS c;
 SELECT is((SELECT (c->'items'->0) - 'id' FROM c1),
-          '{"productId":"t_a","name":"Product t_a","quantity":3,"unitPrice":"1.10","discount":"0.00","lineTotal":"3.30","available":true}'::jsonb,
+          '{"productId":"t_a","name":"Product t_a","quantity":3,"unitPrice":"1.10","discount":"0.00","lineTotal":"3.30","available":true,"promotion":null}'::jsonb,
           'a line has its product, name, quantity, unit price and line total: 3 x 1.10 = "3.30"');
 SELECT is((SELECT jsonb_build_array(c->'subtotal', c->'discount', c->'total', c->'currency') FROM c1),
           '["3.30","0.00","3.30","USD"]'::jsonb, 'subtotal, discount, total as strings; the cart takes the currency of its first line');

@@ -116,8 +116,8 @@ SELECT is((SELECT jsonb_build_object('status', o->'status', 'storeId', o->'store
                              'deliveryAddress', null, 'notes', 'ring twice', 'paidAt', null, 'refundRequired', false),
           'it waits for payment, at the store, for the caller, with the delivery type and notes asked for');
 SELECT is((SELECT o->'items' FROM o1),
-          '[{"productId":"t_a","name":"Product t_a","quantity":3,"unitPrice":"1.10","discount":"0.00","lineTotal":"3.30"},
-            {"productId":"t_b","name":"Product t_b","quantity":2,"unitPrice":"2.50","discount":"0.00","lineTotal":"5.00"}]'::jsonb,
+          '[{"productId":"t_a","name":"Product t_a","quantity":3,"unitPrice":"1.10","discount":"0.00","lineTotal":"3.30","promotion":null},
+            {"productId":"t_b","name":"Product t_b","quantity":2,"unitPrice":"2.50","discount":"0.00","lineTotal":"5.00","promotion":null}]'::jsonb,
           'its items are the cart''s lines with name, unit price and line total');
 SELECT is((SELECT jsonb_build_array(o->'subtotal', o->'discount', o->'total', o->'currency') FROM o1), '["8.30","0.00","8.30","USD"]'::jsonb,
           'its totals are the cart''s, as strings, with the currency');
