@@ -110,6 +110,7 @@ Datum
 ms_products_list(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr list_plan = NULL;
+	static SPIPlanPtr search_plan = NULL;
 	Oid				  types[5] = {TEXTOID, TEXTARRAYOID, TEXTOID, TEXTOID, INT4OID};
 	Datum			  values[5];
 	char			  nulls[5] = "     ";
@@ -147,14 +148,26 @@ ms_products_list(PG_FUNCTION_ARGS)
 		values[3] = CStringGetTextDatum(cursor);
 	}
 	values[4] = Int32GetDatum(limit + 1);
-	n = MsExecute(MsPlan(&list_plan,
-						 CATALOGUE_COLUMNS " WHERE p.published "
-										   "   AND ($2::text[] IS NULL OR p.id = ANY ($2)) "
-										   "   AND ($3::text IS NULL OR (p.name || ' ' || p.sku) ILIKE $3) "
-										   "   AND ($4::text IS NULL OR p.id > $4) "
-										   " ORDER BY p.id LIMIT $5",
-						 5, types),
-				  values, nulls, true, 0);
+	/*
+	 * Two statements, so that the search's plan is the trigram index's even
+	 * when it is the generic one (an "IS NULL OR" would hide the index)
+	 */
+	if (nulls[2] == 'n')
+		n = MsExecute(MsPlan(&list_plan,
+							 CATALOGUE_COLUMNS " WHERE p.published "
+											   "   AND ($2::text[] IS NULL OR p.id = ANY ($2)) AND $3::text IS NULL "
+											   "   AND ($4::text IS NULL OR p.id > $4) "
+											   " ORDER BY p.id LIMIT $5",
+							 5, types),
+					  values, nulls, true, 0);
+	else
+		n = MsExecute(MsPlan(&search_plan,
+							 CATALOGUE_COLUMNS " WHERE (p.name || ' ' || p.sku) ILIKE $3 AND p.published "
+											   "   AND ($2::text[] IS NULL OR p.id = ANY ($2)) "
+											   "   AND ($4::text IS NULL OR p.id > $4) "
+											   " ORDER BY p.id LIMIT $5",
+							 5, types),
+					  values, nulls, true, 0);
 
 	JwInit(&w);
 	JwObjectStart(&w, NULL);
