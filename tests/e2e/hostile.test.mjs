@@ -74,6 +74,9 @@ const STORE = { name: 'hostile store', address: '1 Hostile Street', location: { 
   timeZone: 'America/Chicago', openingHours: {} };
 const store = (over) => J({ ...STORE, ...over });
 // a payment event that would be applied (and recorded) as it is: every case breaks it
+const sp = (over) => J({ event: 'entry.publish', model: 'product', uid: 'api::product.product',
+  entry: { documentId: 'hostile-product', sku: 'HOSTILE-1', name: 'Hostile', price: 1, updatedAt: '2026-11-25T00:00:00Z',
+    publishedAt: '2026-11-25T00:00:00Z', ...over } });
 const ev = (over) => J({ id: 'evt_hostile_1', type: 'payment.succeeded', orderId: NIL, amount: 1, currency: 'USD', ...over });
 const deepArray = (n) => '['.repeat(n) + ']'.repeat(n);
 const deepObject = (n) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
@@ -115,11 +118,44 @@ const CASES = [
     ['DELETE', '/api/cart/clear', C], ['POST', '/api/orders', C, '{}'], ['GET', '/api/orders', C],
     ['GET', `/api/orders/${NIL}`, C], ['PUT', `/api/orders/${NIL}/status`, M, '{}'], ['POST', `/api/orders/${NIL}/cancel`, C],
     ['GET', '/api/stores/store_42/orders', M], ['POST', '/webhooks/payment', null, '{}', true],
-  ].map(([method, path, as, body, sign]) => ({
-    g: 'route', name: `${method} ${path.split('?')[0]}: unknown parameter with SQL in it`, method, as, sign,
+    ['GET', '/api/products'], ['GET', '/api/products/prod_1'],
+    ['POST', '/webhooks/product-updated', null, '{}', false, true], ['POST', '/webhooks/inventory-updated', null, '{}', false, true],
+    ['POST', '/webhooks/promotion-updated', null, '{}', false, true],
+  ].map(([method, path, as, body, sign, strapi]) => ({
+    g: 'route', name: `${method} ${path.split('?')[0]}: unknown parameter with SQL in it`, method, as, sign, strapi,
     path: `${path}${path.includes('?') ? '' : '?'}${enc(DROP)}=${enc(SQLI)}`, json: body,
     key: path === '/api/orders' ? 'hostile-route-key' : undefined, expect: [400, 'validation_failed', [DROP]],
   })),
+
+  // --- Strapi's webhooks and the catalogue ------------------------------------------
+  { g: 'strapi', name: 'product price as a string', strapi: true, method: 'POST', path: '/webhooks/product-updated', json: sp({ price: '12.50' }), expect: [400, 'validation_failed', ['entry.price']] },
+  { g: 'strapi', name: 'product price 1e300', strapi: true, method: 'POST', path: '/webhooks/product-updated', json: sp({ price: 1e300 }), expect: [400, 'validation_failed', ['entry.price']] },
+  { g: 'strapi', name: 'product price -0.01', strapi: true, method: 'POST', path: '/webhooks/product-updated', json: sp({ price: -0.01 }), expect: [400, 'validation_failed', ['entry.price']] },
+  { g: 'strapi', name: 'product price NaN in JSON', strapi: true, method: 'POST', path: '/webhooks/product-updated', json: sp({ price: 1 }).replace('"price":1', '"price":NaN'), expect: [400, 'invalid_json'] },
+  { g: 'strapi', name: 'product updatedAt 30 February', strapi: true, method: 'POST', path: '/webhooks/product-updated', json: sp({ updatedAt: '2026-02-30T00:00:00Z' }), expect: [400, 'validation_failed', ['entry.updatedAt']] },
+  { g: 'strapi', name: 'product updatedAt in year 99999', strapi: true, method: 'POST', path: '/webhooks/product-updated', json: sp({ updatedAt: '99999-01-01T00:00:00Z' }), expect: [400, 'validation_failed', ['entry.updatedAt']] },
+  { g: 'strapi', name: 'product publishedAt with a 25-hour zone', strapi: true, method: 'POST', path: '/webhooks/product-updated', json: sp({ publishedAt: '2026-11-25T00:00:00+25:00' }), expect: [400, 'validation_failed', ['entry.publishedAt']] },
+  { g: 'strapi', name: 'product documentId carrying SQL', strapi: true, method: 'POST', path: '/webhooks/product-updated', json: sp({ documentId: DROP }), expect: [400, 'validation_failed', ['entry.documentId']] },
+  { g: 'strapi', name: 'product id 1.5 (v4)', strapi: true, method: 'POST', path: '/webhooks/product-updated', json: J({ event: 'entry.update', model: 'product', entry: { id: 1.5, sku: 'h', name: 'h', price: 1, updatedAt: '2026-11-25T00:00:00Z' } }), expect: [400, 'validation_failed', ['entry.id']] },
+  { g: 'strapi', name: 'product without sku, name or price', strapi: true, method: 'POST', path: '/webhooks/product-updated', json: J({ event: 'entry.publish', model: 'product', entry: { documentId: 'hostile1', updatedAt: '2026-11-25T00:00:00Z', publishedAt: '2026-11-25T00:00:00Z' } }), expect: [400, 'validation_failed', ['entry.sku', 'entry.name', 'entry.price']] },
+  { g: 'strapi', name: 'product event as a number', strapi: true, method: 'POST', path: '/webhooks/product-updated', json: J({ event: 7, model: 'product', entry: {} }), expect: [400, 'validation_failed', ['event']] },
+  { g: 'strapi', name: 'product entry as an array', strapi: true, method: 'POST', path: '/webhooks/product-updated', json: J({ event: 'entry.update', model: 'product', entry: [1] }), expect: [400, 'validation_failed', ['entry']] },
+  { g: 'strapi', name: 'product entry 10,000 objects deep', strapi: true, method: 'POST', path: '/webhooks/product-updated', json: `{"event":"entry.update","model":"product","entry":${deepObject(10000)}}`, expect: [400, 'invalid_json'] },
+  { g: 'strapi', name: 'product name of 1 MiB', strapi: true, method: 'POST', path: '/webhooks/product-updated', json: sp({ name: 'n'.repeat(MiB) }), expect: [413, 'payload_too_large'] },
+  { g: 'strapi', name: 'product name NUL in JSON', strapi: true, method: 'POST', path: '/webhooks/product-updated', json: sp({ name: 'a\u0000b' }), expect: [400, 'invalid_json'] },
+  { g: 'strapi', name: 'product sku of 65 characters', strapi: true, method: 'POST', path: '/webhooks/product-updated', json: sp({ sku: 's'.repeat(65) }), expect: [400, 'validation_failed', ['entry.sku']] },
+  { g: 'strapi', name: 'product secret in a query string only', method: 'POST', path: `/webhooks/product-updated?secret=${enc('x')}`, json: sp({}), expect: [401, 'unauthorized'] },
+  { g: 'strapi', name: 'promotion type bogus, value 150, products not a list', strapi: true, method: 'POST', path: '/webhooks/promotion-updated', json: J({ event: 'entry.publish', model: 'promotion', entry: { documentId: 'hostile-promo', code: 'X', discountType: 'bogus', value: 150, products: 'prod_1', updatedAt: '2026-11-25T00:00:00Z', publishedAt: '2026-11-25T00:00:00Z' } }), expect: [400, 'validation_failed', ['entry.discountType', 'entry.products']] },
+  { g: 'strapi', name: 'promotion 150 percent, ending before it starts', strapi: true, method: 'POST', path: '/webhooks/promotion-updated', json: J({ event: 'entry.publish', model: 'promotion', entry: { documentId: 'hostile-promo', code: 'X', discountType: 'percentage', value: 150, products: ['prod_1'], startsAt: '2026-12-02T00:00:00Z', endsAt: '2026-12-01T00:00:00Z', updatedAt: '2026-11-25T00:00:00Z', publishedAt: '2026-11-25T00:00:00Z' } }), expect: [400, 'validation_failed', ['entry.value', 'entry.endsAt']] },
+  { g: 'strapi', name: 'promotion fixed without a currency, products holding SQL', strapi: true, method: 'POST', path: '/webhooks/promotion-updated', json: J({ event: 'entry.publish', model: 'promotion', entry: { documentId: 'hostile-promo', code: 'X', discountType: 'fixed', value: 1, products: [SQLI], updatedAt: '2026-11-25T00:00:00Z', publishedAt: '2026-11-25T00:00:00Z' } }), expect: [400, 'validation_failed', ['entry.currency', 'entry.products']] },
+  { g: 'strapi', name: 'stock quantity -1 and 1.5 kinds', strapi: true, method: 'POST', path: '/webhooks/inventory-updated', json: J({ event: 'entry.update', model: 'inventory', entry: { id: 1, store: 'store_42', product: 'prod_1', quantity: -1, updatedAt: '2026-11-25T00:00:00Z' } }), expect: [400, 'validation_failed', ['entry.quantity']] },
+  { g: 'strapi', name: 'stock quantity 1.5, store as a list', strapi: true, method: 'POST', path: '/webhooks/inventory-updated', json: J({ event: 'entry.update', model: 'inventory', entry: { id: 1, store: ['store_42'], product: 'prod_1', quantity: 1.5, updatedAt: '2026-11-25T00:00:00Z' } }), expect: [400, 'validation_failed', ['entry.store', 'entry.quantity']] },
+  { g: 'catalogue', name: 'products limit=0', method: 'GET', path: '/api/products?limit=0', expect: [400, 'validation_failed', ['limit']] },
+  { g: 'catalogue', name: 'products q of 101 characters', method: 'GET', path: `/api/products?q=${'q'.repeat(101)}`, expect: [400, 'validation_failed', ['q']] },
+  { g: 'catalogue', name: 'products cursor carrying SQL', method: 'GET', path: `/api/products?cursor=${enc(SQLI)}`, expect: [400, 'validation_failed', ['cursor']] },
+  { g: 'catalogue', name: 'products storeId carrying SQL', method: 'GET', path: `/api/products?storeId=${enc(DROP)}`, expect: [400, 'validation_failed', ['storeId']] },
+  { g: 'catalogue', name: 'products ids, 101 of them', method: 'GET', path: `/api/products?ids=${Array.from({ length: 101 }, (_, i) => `prod_${i}`).join(',')}`, expect: [400, 'validation_failed', ['ids']] },
+  { g: 'catalogue', name: 'product id with a path traversal', method: 'GET', path: '/api/products/..%2F..%2Fetc%2Fpasswd', expect: [404, 'not_found'] },
 
   // --- wrong types -------------------------------------------------------------
   { g: 'types', name: 'body is an array', as: C, method: 'POST', path: '/api/cart/items', json: '[]', expect: [400, 'validation_failed', ['body']] },
@@ -650,6 +686,7 @@ async function runHttp(c, port) {
   // a body is sent as JSON unless the case names its own Content-Type (undefined: none at all)
   if (body !== undefined && !('content-type' in headers)) headers['content-type'] = 'application/json';
   if (c.sign) headers['multistore-signature'] = paymentSignature(body, typeof c.sign === 'object' ? c.sign : {});
+  if (c.strapi) headers.authorization = `Bearer ${process.env.STRAPI_WEBHOOK_SECRET}`;
   for (const k of Object.keys(headers)) if (headers[k] === undefined) delete headers[k];
   const res = await httpRequest(c.method, c.path, { headers, body, deadline: c.deadline, port });
   assertProxyAnswer(res, c.expect, what);
@@ -841,7 +878,9 @@ CASES.forEach((c, i) => { c.id = `H${String(i + 1).padStart(3, '0')}`; });
 test(`the table: ${CASES.length} cases, at least 100, and one on every route of proxy/routes.c`, () => {
   assert.ok(CASES.length >= 100, `${CASES.length} cases`);
   const routesCovered = new Set(CASES.filter((c) => c.g === 'route').map((c) => `${c.method} ${c.path.split('?')[0]}`));
-  assert.equal(routesCovered.size, 31, 'one case on every route of proxy/routes.c');
+  const table = readFileSync(new URL('../../proxy/routes.c', import.meta.url), 'utf8');
+  const routes = [...table.matchAll(/^\s*\{\s*"([A-Z]+)"\s*,\s*"(\/[^"]*)"/gm)];
+  assert.equal(routesCovered.size, routes.length, 'one case on every route of proxy/routes.c');
 });
 
 // One test per group; the raw exchanges of malformed HTTP, some of which wait out
