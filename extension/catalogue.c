@@ -38,7 +38,8 @@
 	"       promo.promotion_id, promo.promotion_code, "                                                      \
 	"       CASE WHEN $1::text IS NOT NULL THEN (SELECT l.available FROM " INVENTORY_LEVEL_SQL(              \
 		"$1", "p.id") " l) END "                                                                             \
-	"  FROM multistore.products p " PRICING_PROMOTION_JOIN("p.id", "p.price", "p.currency", "$1::text")
+					  "  FROM multistore.products p " PRICING_PROMOTION_JOIN("p.id", "p.price",              \
+																			 "p.currency", "$1::text")
 
 /* Writes one product from row i of a catalogue query */
 static void
@@ -74,7 +75,8 @@ StoreArgument(FunctionCallInfo fcinfo, int argno)
 		return NULL;
 	id = text_to_cstring(PG_GETARG_TEXT_PP(argno));
 	if (!MsIdIsValid(id))
-		MsInvalidArgument("storeId", "must be 1 to %d characters from A-Z, a-z, 0-9 and _.:-", MS_ID_MAX_LENGTH);
+		MsInvalidArgument("storeId", "must be 1 to %d characters from A-Z, a-z, 0-9 and _.:-",
+						  MS_ID_MAX_LENGTH);
 	if (!StoreLoad(id, STORE_READ, &store))
 		StoreNotFound(id);
 	return id;
@@ -154,10 +156,11 @@ ms_products_list(PG_FUNCTION_ARGS)
 	 */
 	if (nulls[2] == 'n')
 		n = MsExecute(MsPlan(&list_plan,
-							 CATALOGUE_COLUMNS " WHERE p.published "
-											   "   AND ($2::text[] IS NULL OR p.id = ANY ($2)) AND $3::text IS NULL "
-											   "   AND ($4::text IS NULL OR p.id > $4) "
-											   " ORDER BY p.id LIMIT $5",
+							 CATALOGUE_COLUMNS
+							 " WHERE p.published "
+							 "   AND ($2::text[] IS NULL OR p.id = ANY ($2)) AND $3::text IS NULL "
+							 "   AND ($4::text IS NULL OR p.id > $4) "
+							 " ORDER BY p.id LIMIT $5",
 							 5, types),
 					  values, nulls, true, 0);
 	else
@@ -211,8 +214,8 @@ ms_product_get(PG_FUNCTION_ARGS)
 	values[1] = CStringGetTextDatum(product_id);
 	if (MsExecute(MsPlan(&get_plan, CATALOGUE_COLUMNS " WHERE p.id = $2 AND p.published", 2, types), values,
 				  nulls, true, 1) == 0)
-		MsErrorDetail(ERRCODE_MS_NOT_FOUND, "not_found", "\"resource\":\"product\"", "product \"%s\" not found",
-					  product_id);
+		MsErrorDetail(ERRCODE_MS_NOT_FOUND, "not_found", "\"resource\":\"product\"",
+					  "product \"%s\" not found", product_id);
 	JwInit(&w);
 	JwObjectStart(&w, NULL);
 	WriteProduct(&w, "product", 0, store_id != NULL);

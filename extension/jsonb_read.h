@@ -53,8 +53,8 @@ extern bool JrContainer(MsValidation *v, JsonbContainer *obj, const char *key, c
 extern bool JrParseTimestamp(const char *text, TimestampTz *out);
 
 /* A member holding such a time */
-extern bool JrTimestamp(MsValidation *v, JsonbContainer *obj, const char *key, const char *path, bool required,
-						TimestampTz *out);
+extern bool JrTimestamp(MsValidation *v, JsonbContainer *obj, const char *key, const char *path,
+						bool required, TimestampTz *out);
 
 /* A member holding an amount of money from 0 to 9999999999.99, exactly as written */
 extern bool JrMoney(MsValidation *v, JsonbContainer *obj, const char *key, const char *path, bool required,

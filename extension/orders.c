@@ -403,7 +403,8 @@ PlaceOrder(const MsCaller *caller, const OrderRequest *req)
 			quantities[i] = Int32GetDatum(priced.lines[i].quantity);
 			discounts[i] = CStringGetTextDatum(priced.lines[i].discount);
 			no_promotion[i] = priced.lines[i].promotion_id == NULL;
-			promotion_ids[i] = no_promotion[i] ? (Datum) 0 : CStringGetTextDatum(priced.lines[i].promotion_id);
+			promotion_ids[i] =
+				no_promotion[i] ? (Datum) 0 : CStringGetTextDatum(priced.lines[i].promotion_id);
 			promotion_codes[i] =
 				no_promotion[i] ? (Datum) 0 : CStringGetTextDatum(priced.lines[i].promotion_code);
 		}
@@ -417,8 +418,8 @@ PlaceOrder(const MsCaller *caller, const OrderRequest *req)
 			PointerGetDatum(construct_array(quantities, priced.nlines, INT4OID, 4, true, TYPALIGN_INT));
 		values[6] =
 			PointerGetDatum(construct_array(discounts, priced.nlines, TEXTOID, -1, false, TYPALIGN_INT));
-		values[7] = PointerGetDatum(construct_md_array(promotion_ids, no_promotion, 1, dims, lbs, TEXTOID, -1,
-													   false, TYPALIGN_INT));
+		values[7] = PointerGetDatum(
+			construct_md_array(promotion_ids, no_promotion, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
 		values[8] = PointerGetDatum(construct_md_array(promotion_codes, no_promotion, 1, dims, lbs, TEXTOID,
 													   -1, false, TYPALIGN_INT));
 		MsExecute(

@@ -160,11 +160,11 @@ ms_payment_apply(PG_FUNCTION_ARGS)
 		MsExecute(
 			MsPlan(&seen_plan, "SELECT order_id FROM multistore.payment_events WHERE id = $1", 1, seen_types),
 			seen_values, NULL, true, 1);
-		result =
-			MsDecidedRow(fcinfo, 200,
-				psprintf("{\"status\":\"duplicate\",\"orderId\":%s}",
-						 SPI_processed == 1 && MsColumnText(0, 1) ? MsJsonQuote(MsColumnText(0, 1)) : "null"),
-				true);
+		result = MsDecidedRow(
+			fcinfo, 200,
+			psprintf("{\"status\":\"duplicate\",\"orderId\":%s}",
+					 SPI_processed == 1 && MsColumnText(0, 1) ? MsJsonQuote(MsColumnText(0, 1)) : "null"),
+			true);
 		SPI_finish();
 		return result;
 	}

@@ -43,15 +43,20 @@ PricingCart(Datum cart_id, const char *store_id, PricedCart *priced)
 			   "    FROM multistore.cart_items ci "
 			   "    JOIN multistore.carts c ON c.id = ci.cart_id "
 			   "    JOIN multistore.products p ON p.id = ci.product_id " PRICING_PROMOTION_JOIN(
-				   "p.id", "p.price", "p.currency", "coalesce($2, c.store_id)") "   WHERE ci.cart_id = $1) "
-			   "SELECT id, product_id, name, quantity, unit_price, discount, "
-			   "       (unit_price * quantity - discount)::numeric(12, 2), available, "
-			   "       (sum(unit_price * quantity) FILTER (WHERE available) OVER ())::numeric(12, 2), "
-			   "       (sum(discount) FILTER (WHERE available) OVER ())::numeric(12, 2), "
-			   "       (sum(unit_price * quantity - discount) FILTER (WHERE available) OVER ())::numeric(12, "
-			   "2), "
-			   "       currency, promotion_id, promotion_code "
-			   "  FROM lines ORDER BY added_at, id",
+				   "p.id", "p.price", "p.currency",
+				   "coalesce($2, c.store_id)") "   WHERE ci.cart_id = $1) "
+											   "SELECT id, product_id, name, quantity, unit_price, discount, "
+											   "       (unit_price * quantity - discount)::numeric(12, 2), "
+											   "available, "
+											   "       (sum(unit_price * quantity) FILTER (WHERE available) "
+											   "OVER ())::numeric(12, 2), "
+											   "       (sum(discount) FILTER (WHERE available) OVER "
+											   "())::numeric(12, 2), "
+											   "       (sum(unit_price * quantity - discount) FILTER (WHERE "
+											   "available) OVER ())::numeric(12, "
+											   "2), "
+											   "       currency, promotion_id, promotion_code "
+											   "  FROM lines ORDER BY added_at, id",
 			   2, types),
 		values, nulls, false, 0);
 

@@ -20,10 +20,10 @@ typedef struct PricedLine
 	char *product_id;
 	char *name;
 	int32 quantity;
-	char *unit_price; /* money as text */
-	char *discount;	  /* per line: the unit discount times the quantity */
-	char *line_total; /* unit_price * quantity - discount */
-	bool  available;  /* published, with a price in the cart's currency */
+	char *unit_price;	/* money as text */
+	char *discount;		/* per line: the unit discount times the quantity */
+	char *line_total;	/* unit_price * quantity - discount */
+	bool  available;	/* published, with a price in the cart's currency */
 	char *promotion_id; /* the promotion applied, or NULL */
 	char *promotion_code;
 } PricedLine;
@@ -50,15 +50,16 @@ typedef struct PricedCart
  * cart, the order and the catalogue all price through it.
  */
 #define PRICING_PROMOTION_JOIN(product, price, currency, store)                                              \
-	" LEFT JOIN LATERAL ("                                                                                    \
-	"  SELECT pr.id AS promotion_id, pr.code AS promotion_code, "                                             \
-	"         least(" price ", CASE pr.discount_type WHEN 'percentage' "                                      \
-	"                 THEN round(" price " * pr.value / 100, 2) ELSE pr.value END) AS unit_discount "       \
+	" LEFT JOIN LATERAL ("                                                                                   \
+	"  SELECT pr.id AS promotion_id, pr.code AS promotion_code, "                                            \
+	"         least(" price ", CASE pr.discount_type WHEN 'percentage' "                                     \
+	"                 THEN round(" price " * pr.value / 100, 2) ELSE pr.value END) AS unit_discount "        \
 	"    FROM multistore.promotions pr "                                                                     \
-	"   WHERE pr.product_ids @> ARRAY[" product "]::text[] AND pr.published AND pr.active "                 \
-	"     AND (pr.store_ids IS NULL OR pr.store_ids @> ARRAY[" store "]::text[]) "                          \
-	"     AND (pr.starts_at IS NULL OR pr.starts_at <= now()) AND (pr.ends_at IS NULL OR now() < pr.ends_at) " \
-	"     AND (pr.discount_type = 'percentage' OR pr.currency = " currency ") "                             \
+	"   WHERE pr.product_ids @> ARRAY[" product "]::text[] AND pr.published AND pr.active "                  \
+	"     AND (pr.store_ids IS NULL OR pr.store_ids @> ARRAY[" store "]::text[]) "                           \
+	"     AND (pr.starts_at IS NULL OR pr.starts_at <= now()) AND (pr.ends_at IS NULL OR now() < "           \
+	"pr.ends_at) "                                                                                           \
+	"     AND (pr.discount_type = 'percentage' OR pr.currency = " currency ") "                              \
 	"   ORDER BY 3 DESC, pr.id LIMIT 1) promo ON true "
 
 /*

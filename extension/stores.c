@@ -525,8 +525,7 @@ StoresProductIdList(ArrayType *ids, const char *field)
 		bool  seen = false;
 
 		if (nulls[i] || !MsIdIsValid(id = TextDatumGetCString(elems[i])))
-			MsInvalidArgument(field,
-							  "must be product ids of 1 to %d characters from A-Z, a-z, 0-9 and _.:-",
+			MsInvalidArgument(field, "must be product ids of 1 to %d characters from A-Z, a-z, 0-9 and _.:-",
 							  MS_ID_MAX_LENGTH);
 		for (int j = 0; j < kept && !seen; j++)
 			seen = strcmp(TextDatumGetCString(elems[j]), id) == 0;
@@ -560,8 +559,8 @@ ms_store_availability(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		MsInvalidArgument("storeId", "is required");
 	store_id = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	product_ids =
-		PG_ARGISNULL(1) ? construct_empty_array(TEXTOID) : StoresProductIdList(PG_GETARG_ARRAYTYPE_P(1), "productIds");
+	product_ids = PG_ARGISNULL(1) ? construct_empty_array(TEXTOID)
+								  : StoresProductIdList(PG_GETARG_ARRAYTYPE_P(1), "productIds");
 	at = PG_ARGISNULL(2) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(2);
 	if (TIMESTAMP_NOT_FINITE(at))
 		MsInvalidArgument("at", "must be a finite time");

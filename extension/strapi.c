@@ -81,7 +81,7 @@ typedef struct Delivery
 typedef struct DocumentState
 {
 	bool		found;
-	bool		live;		/* a live version was applied */
+	bool		live; /* a live version was applied */
 	TimestampTz live_updated_at;
 	bool		live_published;
 	TimestampTz live_published_at;
@@ -100,10 +100,10 @@ typedef struct DocumentState
 typedef struct Model
 {
 	const char *name;
-	void	   *(*content) (MsValidation *v, JsonbContainer *entry, const char *document_id);
-	bool		(*write) (const char *document_id, void *content, bool live, bool only_if_new);
-	void		(*withdraw) (const char *document_id, void *content, bool deleted);
-	const char *(*target) (const char *document_id, void *content);
+	void *(*content)(MsValidation *v, JsonbContainer *entry, const char *document_id);
+	bool (*write)(const char *document_id, void *content, bool live, bool only_if_new);
+	void (*withdraw)(const char *document_id, void *content, bool deleted);
+	const char *(*target)(const char *document_id, void *content);
 } Model;
 
 static int
@@ -208,7 +208,8 @@ ReadVersion(MsValidation *v, Delivery *d)
 	{
 		d->document_id = IdOf(&val);
 		if (d->document_id == NULL || !MsIdIsValid(d->document_id))
-			MsValidationAdd(v, "entry.id", "must be a whole number or an id of 1 to 64 letters, digits or _.:-");
+			MsValidationAdd(v, "entry.id",
+							"must be a whole number or an id of 1 to 64 letters, digits or _.:-");
 	}
 	else
 		MsValidationAdd(v, "entry.id", "is required (entry.documentId in Strapi 5, entry.id in Strapi 4)");
@@ -233,14 +234,16 @@ LockDocument(const char *model, const char *document_id)
 	bool			  isnull;
 	Datum			  x;
 
-	MsExecute(MsPlan(&lock_plan, "SELECT pg_advisory_xact_lock(hashtext('multistore.strapi'), hashtext($1 || '/' || $2))",
+	MsExecute(MsPlan(&lock_plan,
+					 "SELECT pg_advisory_xact_lock(hashtext('multistore.strapi'), hashtext($1 || '/' || $2))",
 					 2, types),
 			  values, NULL, false, 0);
-	if (MsExecute(MsPlan(&read_plan,
-						 "SELECT live_updated_at, live_published_at, live_event, draft_updated_at, deleted_at "
-						 "  FROM multistore.strapi_documents WHERE model = $1 AND document_id = $2",
-						 2, types),
-				  values, NULL, false, 1) == 0)
+	if (MsExecute(
+			MsPlan(&read_plan,
+				   "SELECT live_updated_at, live_published_at, live_event, draft_updated_at, deleted_at "
+				   "  FROM multistore.strapi_documents WHERE model = $1 AND document_id = $2",
+				   2, types),
+			values, NULL, false, 1) == 0)
 		return s;
 	t = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
@@ -292,7 +295,7 @@ static void
 SaveDocument(const Delivery *d, const char *target_id, bool live, bool draft, bool deleted)
 {
 	static SPIPlanPtr save_plan = NULL;
-	Oid				  types[9] = {TEXTOID, TEXTOID,		   TEXTOID, BOOLOID,		BOOLOID,
+	Oid				  types[9] = {TEXTOID, TEXTOID,		   TEXTOID, BOOLOID,	   BOOLOID,
 								  BOOLOID, TIMESTAMPTZOID, INT2OID, TIMESTAMPTZOID};
 	Datum			  values[9];
 	char			  nulls[9] = "         ";
@@ -311,19 +314,20 @@ SaveDocument(const Delivery *d, const char *target_id, bool live, bool draft, bo
 		nulls[6] = 'n';
 	values[7] = Int16GetDatum((int16) d->event);
 	values[8] = TimestampTzGetDatum(d->updated_at);
-	MsExecute(MsPlan(&save_plan,
-					 "INSERT INTO multistore.strapi_documents AS s (model, document_id, target_id, "
-					 "       live_updated_at, live_published_at, live_event, draft_updated_at, deleted_at) "
-					 "VALUES ($1, $2, coalesce($3, $2), CASE WHEN $4 THEN $9 END, CASE WHEN $4 THEN $7 END, "
-					 "        CASE WHEN $4 THEN $8 END, CASE WHEN $5 THEN $9 END, CASE WHEN $6 THEN now() END) "
-					 "ON CONFLICT (model, document_id) DO UPDATE SET target_id = coalesce($3, s.target_id), "
-					 "  live_updated_at = CASE WHEN $4 THEN $9 ELSE s.live_updated_at END, "
-					 "  live_published_at = CASE WHEN $4 THEN $7 ELSE s.live_published_at END, "
-					 "  live_event = CASE WHEN $4 THEN $8 ELSE s.live_event END, "
-					 "  draft_updated_at = CASE WHEN $5 THEN $9 ELSE s.draft_updated_at END, "
-					 "  deleted_at = CASE WHEN $6 THEN now() ELSE s.deleted_at END, applied_at = now()",
-					 9, types),
-			  values, nulls, false, 0);
+	MsExecute(
+		MsPlan(&save_plan,
+			   "INSERT INTO multistore.strapi_documents AS s (model, document_id, target_id, "
+			   "       live_updated_at, live_published_at, live_event, draft_updated_at, deleted_at) "
+			   "VALUES ($1, $2, coalesce($3, $2), CASE WHEN $4 THEN $9 END, CASE WHEN $4 THEN $7 END, "
+			   "        CASE WHEN $4 THEN $8 END, CASE WHEN $5 THEN $9 END, CASE WHEN $6 THEN now() END) "
+			   "ON CONFLICT (model, document_id) DO UPDATE SET target_id = coalesce($3, s.target_id), "
+			   "  live_updated_at = CASE WHEN $4 THEN $9 ELSE s.live_updated_at END, "
+			   "  live_published_at = CASE WHEN $4 THEN $7 ELSE s.live_published_at END, "
+			   "  live_event = CASE WHEN $4 THEN $8 ELSE s.live_event END, "
+			   "  draft_updated_at = CASE WHEN $5 THEN $9 ELSE s.draft_updated_at END, "
+			   "  deleted_at = CASE WHEN $6 THEN now() ELSE s.deleted_at END, applied_at = now()",
+			   9, types),
+		values, nulls, false, 0);
 }
 
 /* Keeps a delivery that could not be applied, for strapi-sync */
@@ -332,8 +336,8 @@ Defer(const char *model, const char *event, const char *reason, Jsonb *payload)
 {
 	static SPIPlanPtr defer_plan = NULL;
 	Oid				  types[4] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID};
-	Datum			  values[4] = {CStringGetTextDatum(model), CStringGetTextDatum(event),
-								   CStringGetTextDatum(reason), JsonbPGetDatum(payload)};
+	Datum values[4] = {CStringGetTextDatum(model), CStringGetTextDatum(event), CStringGetTextDatum(reason),
+					   JsonbPGetDatum(payload)};
 
 	MsExecute(MsPlan(&defer_plan,
 					 "INSERT INTO multistore.strapi_pending (model, event, reason, payload) "
@@ -474,7 +478,8 @@ ApplyDelivery(FunctionCallInfo fcinfo, const Model *m)
 	{
 		result = MsDecidedRow(
 			fcinfo, 202,
-			Answer("ignored", NULL, psprintf("model \"%s\" is not applied here (this is the %s webhook)", model, m->name)),
+			Answer("ignored", NULL,
+				   psprintf("model \"%s\" is not applied here (this is the %s webhook)", model, m->name)),
 			false);
 		SPI_finish();
 		return result;
@@ -487,8 +492,8 @@ ApplyDelivery(FunctionCallInfo fcinfo, const Model *m)
 			MsInvalidArgument("entry", "is required");
 		/* a Strapi race: the published row was not readable yet; strapi-sync will catch it */
 		Defer(m->name, event, "entry.publish without an entry", PG_GETARG_JSONB_P(0));
-		result = MsDecidedRow(fcinfo, 202,
-							  Answer("deferred", NULL, "no entry: the next strapi-sync reconciles it"), false);
+		result = MsDecidedRow(
+			fcinfo, 202, Answer("deferred", NULL, "no entry: the next strapi-sync reconciles it"), false);
 		SPI_finish();
 		return result;
 	}
@@ -576,8 +581,8 @@ ProductWrite(const char *id, void *content, bool live, bool only_if_new)
 					  sku_values, NULL, false, 1) == 1)
 			MsErrorDetail(ERRCODE_MS_CONFLICT, "sku_taken",
 						  psprintf("\"productId\":%s", MsJsonQuote(MsColumnText(0, 1))),
-						  "SKU \"%s\" belongs to product \"%s\": unpublish or delete it in Strapi first", p->sku,
-						  MsColumnText(0, 1));
+						  "SKU \"%s\" belongs to product \"%s\": unpublish or delete it in Strapi first",
+						  p->sku, MsColumnText(0, 1));
 	}
 	values[0] = CStringGetTextDatum(id);
 	values[1] = CStringGetTextDatum(p->sku);
@@ -619,7 +624,8 @@ ProductWithdraw(const char *id, void *content, bool deleted)
 			  values, NULL, false, 0);
 }
 
-static const Model product_model = {"product", ProductContentOf, ProductWrite, ProductWithdraw, ProductTarget};
+static const Model product_model = {"product", ProductContentOf, ProductWrite, ProductWithdraw,
+									ProductTarget};
 
 /*------------------------------------------------------------------------
  * Promotions: {code, name, discountType, value, currency, products,
@@ -737,12 +743,11 @@ PromotionWrite(const char *id, void *content, bool live, bool only_if_new)
 {
 	static SPIPlanPtr upsert_plan = NULL;
 	PromotionContent *p = content;
-	Oid				  types[12] = {TEXTOID,		 TEXTOID,		 TEXTOID,		 TEXTOID,
-								   NUMERICOID,	 TEXTOID,		 TEXTARRAYOID,	 TEXTARRAYOID,
-								   TIMESTAMPTZOID, TIMESTAMPTZOID, BOOLOID,		 BOOLOID};
-	Datum			  values[12] = {0};
-	char			  nulls[12] = "            ";
-	bool			  isnull;
+	Oid	  types[12] = {TEXTOID,		 TEXTOID,	   TEXTOID,		   TEXTOID,		   NUMERICOID, TEXTOID,
+					   TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, BOOLOID,	   BOOLOID};
+	Datum values[12] = {0};
+	char  nulls[12] = "            ";
+	bool  isnull;
 
 	if (only_if_new)
 		return false;
@@ -768,17 +773,18 @@ PromotionWrite(const char *id, void *content, bool live, bool only_if_new)
 		nulls[9] = 'n';
 	values[10] = BoolGetDatum(p->active);
 	values[11] = BoolGetDatum(live);
-	MsExecute(MsPlan(&upsert_plan,
-					 "INSERT INTO multistore.promotions AS p (id, code, name, discount_type, value, currency, "
-					 "       product_ids, store_ids, starts_at, ends_at, active, published) "
-					 "VALUES ($1, $2, $3, $4, $5::numeric(12, 2), $6, $7, $8, $9, $10, $11, $12) "
-					 "ON CONFLICT (id) DO UPDATE SET code = $2, name = $3, discount_type = $4, "
-					 "       value = $5::numeric(12, 2), currency = $6, product_ids = $7, store_ids = $8, "
-					 "       starts_at = $9, ends_at = $10, active = $11, published = $12, deleted_at = NULL, "
-					 "       updated_at = now() "
-					 "RETURNING xmax = 0",
-					 12, types),
-			  values, nulls, false, 0);
+	MsExecute(
+		MsPlan(&upsert_plan,
+			   "INSERT INTO multistore.promotions AS p (id, code, name, discount_type, value, currency, "
+			   "       product_ids, store_ids, starts_at, ends_at, active, published) "
+			   "VALUES ($1, $2, $3, $4, $5::numeric(12, 2), $6, $7, $8, $9, $10, $11, $12) "
+			   "ON CONFLICT (id) DO UPDATE SET code = $2, name = $3, discount_type = $4, "
+			   "       value = $5::numeric(12, 2), currency = $6, product_ids = $7, store_ids = $8, "
+			   "       starts_at = $9, ends_at = $10, active = $11, published = $12, deleted_at = NULL, "
+			   "       updated_at = now() "
+			   "RETURNING xmax = 0",
+			   12, types),
+		values, nulls, false, 0);
 	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
@@ -919,8 +925,9 @@ ApplyStockDelivery(FunctionCallInfo fcinfo)
 
 	SPI_connect();
 	body = JrBody(fcinfo, 0);
-	if (JrGet(body, "entry", &entry) && entry.type == jbvBinary && JsonContainerIsObject(entry.val.binary.data) &&
-		JrGet(body, "event", &event) && event.type == jbvString &&
+	if (JrGet(body, "entry", &entry) && entry.type == jbvBinary &&
+		JsonContainerIsObject(entry.val.binary.data) && JrGet(body, "event", &event) &&
+		event.type == jbvString &&
 		((event.val.string.len == 12 && strncmp(event.val.string.val, "entry.create", 12) == 0) ||
 		 (event.val.string.len == 12 && strncmp(event.val.string.val, "entry.update", 12) == 0) ||
 		 (event.val.string.len == 13 && strncmp(event.val.string.val, "entry.publish", 13) == 0)))

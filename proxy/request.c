@@ -753,7 +753,8 @@ CheckStrapiSecret(Request *req)
 
 	if (secret == NULL)
 	{
-		RequestFail(req, 503, "unavailable", "the Strapi webhooks are not configured (STRAPI_WEBHOOK_SECRET)");
+		RequestFail(req, 503, "unavailable",
+					"the Strapi webhooks are not configured (STRAPI_WEBHOOK_SECRET)");
 		return;
 	}
 	switch (BearerSecretVerify(

@@ -9,8 +9,13 @@
  * signed at now + offset and the proxy's own header, alone, after junk
  * entries or after a wrong v1=, must verify (SIGNATURE_OK inside the
  * window, SIGNATURE_STALE outside it, SIGNATURE_MISMATCH with another
- * secret or another body).
+ * secret or another body).  The same header is also checked as Strapi's
+ * Authorization: Bearer <secret> (BearerSecretVerify), which must agree
+ * with a plain comparison.
  */
+#include <stdbool.h>
+#include <strings.h>
+
 #include "fuzz.h"
 #include "signature.h"
 
@@ -49,6 +54,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   "result %d", (int) r);
 	FuzzAssert(SignatureVerify(NULL, secret, body, len, NOW) == SIGNATURE_MALFORMED,
 			   "no header is malformed");
+
+	/* Strapi's shared secret: the constant-time check says what strcmp says */
+	{
+		BearerResult b = BearerSecretVerify(f.field[0], secret);
+		bool		 bearer = strncasecmp(f.field[0], "Bearer ", 7) == 0;
+
+		FuzzAssert(bearer ? (b == (strcmp(f.field[0] + 7, secret) == 0 ? BEARER_OK : BEARER_MISMATCH))
+						  : b == BEARER_MALFORMED,
+				   "BearerSecretVerify(\"%s\") is %d", f.field[0], (int) b);
+		FuzzAssert(BearerSecretVerify(NULL, secret) == BEARER_MISSING, "no Authorization is missing");
+	}
 
 	/* any clock offset strtoll reads, kept to what a timestamp can be */
 	offset = strtoll(f.field[2], NULL, 10);

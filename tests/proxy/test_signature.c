@@ -60,15 +60,21 @@ main(void)
 	is_int(Verify("v1=" MAC ",t=1700000000", BODY, T), SIGNATURE_MALFORMED, "the timestamp must come first");
 
 	/* Strapi's shared secret */
-	is_int(BearerSecretVerify("Bearer strapi-secret", "strapi-secret"), BEARER_OK, "Strapi: the secret as Bearer");
-	is_int(BearerSecretVerify("bearer strapi-secret", "strapi-secret"), BEARER_OK, "the scheme in any letter case");
+	is_int(BearerSecretVerify("Bearer strapi-secret", "strapi-secret"), BEARER_OK,
+		   "Strapi: the secret as Bearer");
+	is_int(BearerSecretVerify("bearer strapi-secret", "strapi-secret"), BEARER_OK,
+		   "the scheme in any letter case");
 	is_int(BearerSecretVerify(NULL, "strapi-secret"), BEARER_MISSING, "no header is missing");
-	is_int(BearerSecretVerify("strapi-secret", "strapi-secret"), BEARER_MALFORMED, "the bare secret is malformed");
-	is_int(BearerSecretVerify("Basic c2VjcmV0", "strapi-secret"), BEARER_MALFORMED, "another scheme is malformed");
-	is_int(BearerSecretVerify("Bearer strapi-secre", "strapi-secret"), BEARER_MISMATCH, "a prefix does not match");
+	is_int(BearerSecretVerify("strapi-secret", "strapi-secret"), BEARER_MALFORMED,
+		   "the bare secret is malformed");
+	is_int(BearerSecretVerify("Basic c2VjcmV0", "strapi-secret"), BEARER_MALFORMED,
+		   "another scheme is malformed");
+	is_int(BearerSecretVerify("Bearer strapi-secre", "strapi-secret"), BEARER_MISMATCH,
+		   "a prefix does not match");
 	is_int(BearerSecretVerify("Bearer strapi-secret ", "strapi-secret"), BEARER_MISMATCH,
 		   "trailing space does not match");
-	is_int(BearerSecretVerify("Bearer strapi-secretx", "strapi-secret"), BEARER_MISMATCH, "a longer one does not");
+	is_int(BearerSecretVerify("Bearer strapi-secretx", "strapi-secret"), BEARER_MISMATCH,
+		   "a longer one does not");
 	is_int(BearerSecretVerify("Bearer ", "strapi-secret"), BEARER_MISMATCH, "an empty one does not");
 	return done_testing();
 }
