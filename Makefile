@@ -35,7 +35,7 @@ all install:
 endif
 
 .PHONY: proxy proxy-clean run test installcheck pgtap-valgrind postman fuzz chaos migrate seed bench lint format dist \
-        unit-test e2e-test
+        unit-test e2e-test strapi-e2e
 
 proxy:
 	$(MAKE) -C proxy
@@ -72,6 +72,11 @@ fuzz:
 # the proxy are killed in turn; then the invariants (a cluster of its own).
 chaos:
 	@scripts/chaos
+
+# The real Strapi 5 (npm, cached in .run/strapi) against the proxy and the
+# extension: webhooks, then strapi-sync (a cluster of its own; .ci/run runs it).
+strapi-e2e:
+	@scripts/strapi-e2e
 
 # The pgTAP suites with every backend under valgrind (several minutes).
 pgtap-valgrind:

@@ -25,6 +25,7 @@
 #include "request.h"
 #include "routes.h"
 #include "server.h"
+#include "strapi_sync.h"
 
 #define SHUTDOWN_GRACE_MS 10000
 
@@ -40,6 +41,7 @@ Usage(void)
 	fprintf(stderr,
 			"usage: multistore-proxy            serve HTTP (settings from the environment; see env.example)\n"
 			"       multistore-proxy --routes   print the route table and its SQL calls\n"
+			"       multistore-proxy strapi-sync  reconcile the catalogue from Strapi's REST API, then exit\n"
 			"       multistore-proxy --version\n");
 }
 
@@ -128,6 +130,9 @@ main(int argc, char **argv)
 		printf("multistore-proxy %s\n", PROXY_VERSION);
 		return 0;
 	}
+	/* a one-shot command sharing the binary: no HTTP, no route table */
+	if (argc > 1 && strcmp(argv[1], "strapi-sync") == 0)
+		return StrapiSyncMain(argc, argv);
 	server.compiled = RoutesCompile(routes, route_count, err, sizeof(err));
 	if (server.compiled == NULL)
 	{

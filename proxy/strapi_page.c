@@ -179,18 +179,19 @@ StrapiSyncConfigFree(StrapiSyncConfig *c)
  * they were between two requests, as far as an offset listing can.
  */
 char *
-StrapiListUrl(const char *base, const char *plural, int page, int page_size)
+StrapiListUrl(const char *base, const char *plural, int page, int page_size, bool populate)
 {
 	static const char fmt[] =
-		"%s/api/%s?pagination%%5Bpage%%5D=%d&pagination%%5BpageSize%%5D=%d&sort%%5B0%%5D=id%%3Aasc";
-	int	  n = snprintf(NULL, 0, fmt, base, plural, page, page_size);
-	char *url;
+		"%s/api/%s?pagination%%5Bpage%%5D=%d&pagination%%5BpageSize%%5D=%d&sort%%5B0%%5D=id%%3Aasc%s";
+	const char *more = populate ? "&populate=%2A" : "";
+	int			n = snprintf(NULL, 0, fmt, base, plural, page, page_size, more);
+	char	   *url;
 
 	if (n < 0)
 		return NULL;
 	url = malloc((size_t) n + 1);
 	if (url != NULL)
-		snprintf(url, (size_t) n + 1, fmt, base, plural, page, page_size);
+		snprintf(url, (size_t) n + 1, fmt, base, plural, page, page_size, more);
 	return url;
 }
 
@@ -535,6 +536,10 @@ StrapiErrorText(const char *body, size_t len, char *buf, size_t buflen)
 	error = json_object_get(root, "error");
 	name = json_string_value(json_object_get(error, "name"));
 	message = json_string_value(json_object_get(error, "message"));
+	if (name == NULL || *name == '\0')
+		name = NULL;
+	if (message == NULL || *message == '\0')
+		message = NULL;
 	if (name != NULL || message != NULL)
 	{
 		n = snprintf(line, sizeof(line), "%s%s%s", name ? name : "", name && message ? ": " : "",

@@ -54,9 +54,10 @@ extern void StrapiSyncConfigFree(StrapiSyncConfig *c);
 
 /*
  * StrapiListUrl returns (malloc'd) the URL of page `page` of the collection
- * `plural` ("products"), pageSize page_size, in a stable order (by id).
+ * `plural` ("products"), pageSize page_size, in a stable order (by id),
+ * with populate=* when populate is set (relations, one level deep).
  */
-extern char *StrapiListUrl(const char *base, const char *plural, int page, int page_size);
+extern char *StrapiListUrl(const char *base, const char *plural, int page, int page_size, bool populate);
 
 typedef struct StrapiSlice
 {

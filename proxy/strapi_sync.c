@@ -47,14 +47,15 @@
 
 typedef struct Model
 {
-	const char *name;	/* the extension's model: 'product' */
-	const char *plural; /* Strapi's route: /api/products */
-	bool		optional;
+	const char *name;	  /* the extension's model: 'product' */
+	const char *plural;	  /* Strapi's route: /api/products */
+	bool		optional; /* a 404: this Strapi has no such type, skipped */
+	bool		populate; /* its relations are part of it (a promotion's products and stores) */
 } Model;
 
 static const Model models[] = {
-	{"product", "products", false},
-	{"promotion", "promotions", true},
+	{"product", "products", false, false},
+	{"promotion", "promotions", true, true},
 };
 
 #define NMODELS (sizeof(models) / sizeof(models[0]))
@@ -204,6 +205,11 @@ HttpGet(const Sync *s, const char *url, Answer *a)
 	a->body.max = c->max_bytes;
 	errbuf[0] = '\0';
 	auth = malloc(auth_len);
+	if (auth == NULL)
+	{
+		snprintf(a->error, sizeof(a->error), "out of memory");
+		return false;
+	}
 	snprintf(auth, auth_len, "Authorization: Bearer %s", c->api_token);
 	headers = curl_slist_append(headers, auth);
 	headers = curl_slist_append(headers, "Accept: application/json");
@@ -558,8 +564,8 @@ SyncModel(const Sync *s, const Model *m, ModelResult *r)
 	memset(r, 0, sizeof(*r));
 	for (int page = 1; ok && page <= page_count; page++)
 	{
-		char	  *url = StrapiListUrl(s->config->strapi_url, m->plural, page, s->config->page_size);
-		Answer	   a;
+		char  *url = StrapiListUrl(s->config->strapi_url, m->plural, page, s->config->page_size, m->populate);
+		Answer a;
 		StrapiPage p;
 		char	   why[512];
 
@@ -710,8 +716,8 @@ StrapiSyncMain(int argc, char **argv)
 	(void) argv;
 	if (argc > 2)
 	{
-		fprintf(stderr,
-				"usage: multistore-proxy strapi-sync   (settings from the environment; see README)\n");
+		fprintf(stderr, "usage: multistore-proxy strapi-sync   (settings from the environment; see "
+						"docs/strapi-sync.md)\n");
 		return 2;
 	}
 	if (!StrapiSyncConfigLoad(&config, RealGetEnv, err, sizeof(err)))
