@@ -132,13 +132,17 @@ IdOf(JsonbValue *val)
 
 /*
  * A reference to another document: its id as a string or number, or a
- * relation object {documentId} / {id} as Strapi populates it.
+ * relation object {documentId} / {id} as Strapi populates it (v4 wraps it
+ * in {"data": {...}}).
  */
 static char *
 ReferenceOf(JsonbValue *val)
 {
 	JsonbValue inner;
 
+	if (val->type == jbvBinary && JsonContainerIsObject(val->val.binary.data) &&
+		JrGet(val->val.binary.data, "data", &inner))
+		return inner.type == jbvNull ? NULL : ReferenceOf(&inner);
 	if (val->type == jbvBinary && JsonContainerIsObject(val->val.binary.data))
 	{
 		if (JrGet(val->val.binary.data, "documentId", &inner) && inner.type != jbvNull)
@@ -679,6 +683,32 @@ References(MsValidation *v, JsonbContainer *list, const char *path, int max)
 	return construct_array(ids, n, TEXTOID, -1, false, TYPALIGN_INT);
 }
 
+/*
+ * A to-many relation: a list, or v4's {"data": [...]} (null: none); false
+ * after reporting what is wrong.
+ */
+static bool
+RelationList(MsValidation *v, JsonbContainer *entry, const char *key, const char *path, bool required,
+			 JsonbContainer **out)
+{
+	JsonbValue val, data;
+
+	if (JrGet(entry, key, &val) && val.type == jbvBinary && JsonContainerIsObject(val.val.binary.data) &&
+		JrGet(val.val.binary.data, "data", &data))
+	{
+		if (data.type == jbvNull && !required)
+			return false;
+		if (data.type != jbvBinary || !JsonContainerIsArray(data.val.binary.data))
+		{
+			MsValidationAdd(v, path, "must be a list (or {\"data\": [...]})");
+			return false;
+		}
+		*out = data.val.binary.data;
+		return true;
+	}
+	return JrContainer(v, entry, key, path, required, false, out);
+}
+
 static void *
 PromotionContentOf(MsValidation *v, JsonbContainer *entry, const char *document_id)
 {
@@ -712,7 +742,7 @@ PromotionContentOf(MsValidation *v, JsonbContainer *entry, const char *document_
 		MsValidationAdd(v, "entry.currency", "is required for a fixed amount");
 	if (p->discount_type && strcmp(p->discount_type, "percentage") == 0)
 		p->currency = NULL;
-	if (JrContainer(v, entry, "products", "entry.products", true, false, &list))
+	if (RelationList(v, entry, "products", "entry.products", true, &list))
 	{
 		p->product_ids = References(v, list, "entry.products", 1000);
 		if (p->product_ids && ArrayGetNItems(ARR_NDIM(p->product_ids), ARR_DIMS(p->product_ids)) == 0)
@@ -721,7 +751,7 @@ PromotionContentOf(MsValidation *v, JsonbContainer *entry, const char *document_
 	JrBool(v, entry, "allStores", "entry.allStores", false, &all_stores);
 	if (JrGet(entry, "stores", &val) && val.type != jbvNull && !all_stores)
 	{
-		if (JrContainer(v, entry, "stores", "entry.stores", true, false, &list))
+		if (RelationList(v, entry, "stores", "entry.stores", false, &list))
 		{
 			p->store_ids = References(v, list, "entry.stores", 10000);
 			/* an empty list is every store, as Strapi sends a relation left empty */
@@ -1027,9 +1057,11 @@ ms_strapi_sync_entry(PG_FUNCTION_ARGS)
 }
 
 /*
- * strapi_sync_finish(model, seen_ids) ends a reconciliation: whatever came
- * from Strapi, is for sale here and was not listed is unpublished (never
- * deleted: orders name it), and the deferred deliveries are cleared.
+ * strapi_sync_finish(model, seen_ids, started_at) ends a reconciliation:
+ * whatever came from Strapi, is for sale here, was not listed and was not
+ * applied since the run started (a webhook racing the listing) is
+ * unpublished (never deleted: orders name it), and the deferred deliveries
+ * are cleared.
  */
 PG_FUNCTION_INFO_V1(ms_strapi_sync_finish);
 Datum
@@ -1039,8 +1071,9 @@ ms_strapi_sync_finish(PG_FUNCTION_ARGS)
 	static SPIPlanPtr clear_plan = NULL;
 	const Model		 *m;
 	bool			  product;
-	Oid				  types[2] = {TEXTOID, TEXTARRAYOID};
-	Datum			  values[2];
+	Oid				  types[3] = {TEXTOID, TEXTARRAYOID, TIMESTAMPTZOID};
+	Datum			  values[3];
+	char			  nulls[3] = "   ";
 	uint64			  n;
 	JsonWriter		  w;
 	Datum			  result;
@@ -1052,27 +1085,36 @@ ms_strapi_sync_finish(PG_FUNCTION_ARGS)
 		MsInvalidArgument("seenIds", "is required (an empty array when Strapi lists nothing)");
 	values[0] = CStringGetTextDatum(m->name);
 	values[1] = PG_GETARG_DATUM(1);
+	if (PG_ARGISNULL(2))
+		nulls[2] = 'n';
+	else
+		values[2] = PG_GETARG_DATUM(2);
 	n = MsExecute(MsPlan(&gone_plans[product ? 0 : 1],
 						 product ? "UPDATE multistore.products p SET published = false, updated_at = now() "
 								   "  FROM multistore.strapi_documents s "
 								   " WHERE s.model = $1 AND s.target_id = p.id AND s.deleted_at IS NULL "
 								   "   AND p.published AND NOT p.id = ANY ($2) "
+								   "   AND ($3::timestamptz IS NULL OR s.applied_at < $3) "
 								   "RETURNING p.id"
 								 : "UPDATE multistore.promotions p SET published = false, updated_at = now() "
 								   "  FROM multistore.strapi_documents s "
 								   " WHERE s.model = $1 AND s.target_id = p.id AND s.deleted_at IS NULL "
 								   "   AND p.published AND NOT p.id = ANY ($2) "
+								   "   AND ($3::timestamptz IS NULL OR s.applied_at < $3) "
 								   "RETURNING p.id",
-						 2, types),
-				  values, NULL, false, 0);
+						 3, types),
+				  values, nulls, false, 0);
 	JwInit(&w);
 	JwObjectStart(&w, NULL);
 	JwArrayStart(&w, "unpublished");
 	for (uint64 i = 0; i < n; i++)
 		JwString(&w, NULL, MsColumnText(i, 1));
 	JwArrayEnd(&w);
-	MsExecute(MsPlan(&clear_plan, "DELETE FROM multistore.strapi_pending WHERE model = $1", 1, types), values,
-			  NULL, false, 0);
+	MsExecute(MsPlan(&clear_plan,
+					 "DELETE FROM multistore.strapi_pending WHERE model = $1 "
+					 "   AND ($2::timestamptz IS NULL OR received_at < $2)",
+					 2, (Oid[]){TEXTOID, TIMESTAMPTZOID}),
+			  (Datum[]){values[0], values[2]}, (char[]){' ', nulls[2]}, false, 0);
 	JwInt(&w, "pendingCleared", (int64) SPI_processed);
 	JwObjectEnd(&w);
 	result = MsSpiCopy(JwFinish(&w));

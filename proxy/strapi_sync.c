@@ -88,6 +88,7 @@ typedef struct Sync
 	CURL				   *curl;
 	PGconn				   *db;
 	bool					color;
+	char					started_at[64]; /* the database's now() when the run began */
 } Sync;
 
 /* --- output --- */
@@ -382,11 +383,11 @@ ResultError(const PGresult *res, const PGconn *conn, char *buf, size_t buflen)
 
 /* Are the extension's functions there?  Says what to do when not */
 static bool
-CheckFunctions(const Sync *s)
+CheckFunctions(Sync *s)
 {
-	PGresult *res =
-		PQexec(s->db, "SELECT to_regprocedure('multistore.strapi_sync_entry(text,jsonb)') IS NOT NULL,"
-					  " to_regprocedure('multistore.strapi_sync_finish(text,text[])') IS NOT NULL");
+	PGresult *res = PQexec(
+		s->db, "SELECT to_regprocedure('multistore.strapi_sync_entry(text,jsonb)') IS NOT NULL,"
+			   " to_regprocedure('multistore.strapi_sync_finish(text,text[],timestamptz)') IS NOT NULL");
 	bool ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
 			  strcmp(PQgetvalue(res, 0, 0), "t") == 0 && strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 
@@ -395,9 +396,9 @@ CheckFunctions(const Sync *s)
 		char why[512];
 
 		if (PQresultStatus(res) == PGRES_TUPLES_OK)
-			Fail(
-				"the database of DATABASE_URL has no multistore.strapi_sync_entry(text, jsonb) or "
-				"multistore.strapi_sync_finish(text, text[]): create or update the extension (make migrate)");
+			Fail("the database of DATABASE_URL has no multistore.strapi_sync_entry(text, jsonb) or "
+				 "multistore.strapi_sync_finish(text, text[], timestamptz): create or update the extension "
+				 "(make migrate)");
 		else
 		{
 			ResultError(res, s->db, why, sizeof(why));
@@ -405,6 +406,17 @@ CheckFunctions(const Sync *s)
 		}
 	}
 	PQclear(res);
+	if (ok)
+	{
+		/* what a webhook applies from now on is never unpublished by this run */
+		res = PQexec(s->db, "SELECT now()");
+		ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+		if (ok)
+			snprintf(s->started_at, sizeof(s->started_at), "%s", PQgetvalue(res, 0, 0));
+		else
+			Fail("cannot read the database's clock");
+		PQclear(res);
+	}
 	return ok;
 }
 
@@ -464,7 +476,7 @@ static bool
 Finish(const Sync *s, const Model *m, json_t *seen, ModelResult *r)
 {
 	char	   *ids = json_dumps(seen, JSON_COMPACT);
-	const char *values[2] = {m->name, ids};
+	const char *values[3] = {m->name, ids, s->started_at};
 	PGresult   *res = PQexec(s->db, "BEGIN");
 	bool		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	char		why[512];
@@ -478,8 +490,8 @@ Finish(const Sync *s, const Model *m, json_t *seen, ModelResult *r)
 		/* the ids go as one JSON array: no array literal is built by hand */
 		res = PQexecParams(s->db,
 						   "SELECT multistore.strapi_sync_finish($1,"
-						   " ARRAY(SELECT json_array_elements_text($2::json)))",
-						   2, NULL, values, NULL, NULL, 0);
+						   " ARRAY(SELECT json_array_elements_text($2::json)), $3::timestamptz)",
+						   3, NULL, values, NULL, NULL, 0);
 		ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
 	}
 	if (!ok)

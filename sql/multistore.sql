@@ -583,13 +583,13 @@ COMMENT ON FUNCTION strapi_sync_entry(text, jsonb) IS
 'applies one entry of Strapi''s REST listing (v5 flat, or v4 {id,attributes}) as published, with the webhooks'' stale rules: {"status":"created|updated|unchanged|stale","id":...}';
 REVOKE ALL ON FUNCTION strapi_sync_entry(text, jsonb) FROM public;
 
-CREATE FUNCTION strapi_sync_finish(model text, seen_ids text[])
+CREATE FUNCTION strapi_sync_finish(model text, seen_ids text[], started_at timestamptz DEFAULT NULL)
 RETURNS json
 AS 'MODULE_PATHNAME', 'ms_strapi_sync_finish'
 LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION strapi_sync_finish(text, text[]) IS
-'ends a reconciliation: unpublishes (never deletes) what came from Strapi and is no longer listed, clears the deferred deliveries: {"unpublished":[ids]}';
-REVOKE ALL ON FUNCTION strapi_sync_finish(text, text[]) FROM public;
+COMMENT ON FUNCTION strapi_sync_finish(text, text[], timestamptz) IS
+'ends a reconciliation: unpublishes (never deletes) what came from Strapi, is not listed and was not applied since started_at (a webhook during the run), clears the deferred deliveries: {"unpublished":[ids]}';
+REVOKE ALL ON FUNCTION strapi_sync_finish(text, text[], timestamptz) FROM public;
 
 CREATE FUNCTION products_list(store_id text DEFAULT NULL, ids text[] DEFAULT NULL, q text DEFAULT NULL,
                               cursor text DEFAULT NULL, max_results integer DEFAULT 20)
