@@ -88,6 +88,7 @@ struct RtClient
 	uint32_t						  interest;
 	int64_t							  last_heard_ms, next_ping_ms, close_by_ms;
 	bool							  closing;
+	bool							  half_closed; /* our close frame is out and the write side shut */
 	/* SSE: the buffer libmicrohttpd reads, under lock */
 	pthread_mutex_t		   lock;
 	char				  *buf;
@@ -517,13 +518,13 @@ WsClose(RtClient *c, uint16_t code, const char *reason)
 	wslay_event_queue_close(c->ws, code, (const uint8_t *) reason, strlen(reason));
 }
 
-static void
+static bool
 WsQueueText(RtClient *c, const char *text, size_t len)
 {
 	struct wslay_event_msg msg = {WSLAY_TEXT_FRAME, (const uint8_t *) text, len};
 
 	if (c->closing || c->dead)
-		return;
+		return false;
 	if (wslay_event_get_queued_msg_length(c->ws) + len > c->rt->config.send_buffer)
 	{
 		atomic_fetch_add(&c->rt->slow_dropped, 1);
@@ -531,9 +532,9 @@ WsQueueText(RtClient *c, const char *text, size_t len)
 				 json_pack("{s:s,s:I}", "userId", c->who.signed_in ? c->who.user_id : "", "queuedBytes",
 						   (json_int_t) wslay_event_get_queued_msg_length(c->ws)));
 		WsClose(c, WS_CLOSE_TRYLATER, "slow consumer: reconnect with since");
-		return;
+		return false;
 	}
-	wslay_event_queue_msg(c->ws, &msg);
+	return wslay_event_queue_msg(c->ws, &msg) == 0;
 }
 
 static ssize_t
@@ -708,20 +709,53 @@ Bury(Realtime *rt)
 	}
 }
 
-/* Sends what is queued; drops the client when its socket failed or the close is done */
+/*
+ * WsFlush sends what is queued.  Once our close frame is out, the peer has
+ * CLOSE_GRACE_MS to answer with its own (or hang up); closing the socket
+ * while its bytes are still unread would reset the connection and could
+ * destroy the close frame before the peer reads it.
+ */
 static void
 WsFlush(Realtime *rt, RtClient *c)
 {
 	if (c->dead)
 		return;
-	if (wslay_event_send(c->ws) != 0 || (!wslay_event_want_read(c->ws) && !wslay_event_want_write(c->ws)) ||
-		(wslay_event_get_close_sent(c->ws) && !wslay_event_want_write(c->ws) &&
-		 wslay_event_get_close_received(c->ws)))
+	if (wslay_event_send(c->ws) != 0)
 	{
 		Drop(rt, c);
 		return;
 	}
+	if (wslay_event_get_close_sent(c->ws) && !wslay_event_want_write(c->ws))
+	{
+		if (wslay_event_get_close_received(c->ws))
+		{
+			Drop(rt, c);
+			return;
+		}
+		if (!c->closing)
+		{
+			c->closing = true;
+			c->close_by_ms = NowMs() + CLOSE_GRACE_MS;
+		}
+		if (!c->half_closed)
+		{
+			shutdown(c->fd, SHUT_WR);
+			c->half_closed = true;
+		}
+	}
 	WsWantWrite(c);
+}
+
+/* Reads and drops what a peer sends after wslay stopped reading; false at its end */
+static bool
+WsDrain(RtClient *c)
+{
+	char	scratch[4096];
+	ssize_t r;
+
+	while ((r = recv(c->fd, scratch, sizeof(scratch), 0)) > 0)
+		;
+	return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
 }
 
 static bool
@@ -755,11 +789,13 @@ CompareIds(const void *a, const void *b)
 static void
 Deliver(Realtime *rt, RtClient *c, int64_t id, const char *message, size_t len)
 {
+	bool sent;
+
 	if (c->dead)
 		return;
 	if (c->kind == RT_WS)
 	{
-		WsQueueText(c, message, len);
+		sent = WsQueueText(c, message, len);
 		WsFlush(rt, c);
 	}
 	else
@@ -767,10 +803,11 @@ Deliver(Realtime *rt, RtClient *c, int64_t id, const char *message, size_t len)
 		size_t n;
 		char  *frame = RtSseFrame(id, message, len, &n);
 
-		SseAppend(c, frame, n);
+		sent = SseAppend(c, frame, n);
 		free(frame);
 	}
-	atomic_fetch_add_explicit(&rt->delivered, 1, memory_order_relaxed);
+	if (sent)
+		atomic_fetch_add_explicit(&rt->delivered, 1, memory_order_relaxed);
 }
 
 /* Closes every stream of a revoked session at once */
@@ -939,6 +976,10 @@ ListenerConnect(Realtime *rt)
 		return;
 	}
 	PQclear(res);
+	/* counted when connected, whether or not the catch-up gets through before the next break */
+	if (rt->connected_once)
+		atomic_fetch_add(&rt->reconnects, 1);
+	rt->connected_once = true;
 	if (!rt->have_last)
 	{
 		/* a new proxy has no client to catch up for: it starts from now */
@@ -961,13 +1002,8 @@ ListenerConnect(Realtime *rt)
 	ev.events = EPOLLIN;
 	ev.data.ptr = &listener_tag;
 	epoll_ctl(rt->epfd, EPOLL_CTL_ADD, PQsocket(rt->listener), &ev);
-	if (rt->connected_once)
-	{
-		atomic_fetch_add(&rt->reconnects, 1);
-		LogWrite(LOG_INFO, "realtime: listener reconnected",
-				 json_pack("{s:I}", "lastId", (json_int_t) rt->last_id));
-	}
-	rt->connected_once = true;
+	LogWrite(LOG_INFO, "realtime: listener connected",
+			 json_pack("{s:I}", "lastId", (json_int_t) rt->last_id));
 	rt->backoff_ms = BACKOFF_FIRST_MS;
 	atomic_store(&rt->listener_up, true);
 	/* clients that arrived while the database was away get their catch-up now */
@@ -980,18 +1016,13 @@ ListenerConnect(Realtime *rt)
 }
 
 /* Notifications: the ids of committed events, in commit order */
-static void
-ListenerRead(Realtime *rt)
+static bool
+ListenerBatch(Realtime *rt)
 {
 	PGnotify *note;
 	int64_t	 *ids = NULL;
 	size_t	  n = 0, cap = 0;
 
-	if (!PQconsumeInput(rt->listener))
-	{
-		ListenerLost(rt, "connection lost");
-		return;
-	}
 	while ((note = PQnotifies(rt->listener)) != NULL)
 	{
 		int64_t id = strtoll(note->extra, NULL, 10);
@@ -1035,19 +1066,32 @@ ListenerRead(Realtime *rt)
 			PQclear(res);
 			free(ids);
 			ListenerLost(rt, "reading events failed");
-			return;
+			return false;
 		}
 		rows = PQntuples(res);
 		order = malloc(sizeof(int) * batch);
-		for (size_t i = 0; i < batch; i++)
 		{
-			order[i] = -1;
+			/* rows come sorted by id: find each notified id by bisection */
+			int64_t *row_ids = malloc(sizeof(int64_t) * (size_t) (rows > 0 ? rows : 1));
+
 			for (int r = 0; r < rows; r++)
-				if (strtoll(PQgetvalue(res, r, 0), NULL, 10) == ids[i])
+				row_ids[r] = strtoll(PQgetvalue(res, r, 0), NULL, 10);
+			for (size_t i = 0; i < batch; i++)
+			{
+				int lo = 0, hi = rows;
+
+				while (lo < hi)
 				{
-					order[i] = r;
-					break;
+					int mid = (lo + hi) / 2;
+
+					if (row_ids[mid] < ids[i])
+						lo = mid + 1;
+					else
+						hi = mid;
 				}
+				order[i] = lo < rows && row_ids[lo] == ids[i] ? lo : -1;
+			}
+			free(row_ids);
 		}
 		DispatchRows(rt, res, order, (int) batch);
 		free(order);
@@ -1056,6 +1100,30 @@ ListenerRead(Realtime *rt)
 		n -= batch;
 	}
 	free(ids);
+	return cap > 0;
+}
+
+/*
+ * ListenerRead takes what arrived on the listener's socket.  Notifications
+ * that arrive while we read events are buffered by libpq, not left on the
+ * socket, so the batches go on until none is left.
+ */
+static void
+ListenerRead(Realtime *rt)
+{
+	if (!PQconsumeInput(rt->listener))
+	{
+		ListenerLost(rt, "connection lost");
+		return;
+	}
+	while (rt->listener != NULL && ListenerBatch(rt))
+	{
+		if (rt->listener != NULL && !PQconsumeInput(rt->listener))
+		{
+			ListenerLost(rt, "connection lost");
+			return;
+		}
+	}
 }
 
 /* ---------------------------------------------------------------- adoption and catch-up */
@@ -1318,7 +1386,9 @@ Run(void *arg)
 
 				if (c->dead)
 					continue;
-				if ((events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && wslay_event_recv(c->ws) != 0)
+				if (!(events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+					WsFlush(rt, c);
+				else if (wslay_event_get_read_enabled(c->ws) ? wslay_event_recv(c->ws) != 0 : !WsDrain(c))
 					Drop(rt, c);
 				else
 					WsFlush(rt, c);

@@ -115,6 +115,7 @@ const CASES = [
     ['DELETE', '/api/cart/clear', C], ['POST', '/api/orders', C, '{}'], ['GET', '/api/orders', C],
     ['GET', `/api/orders/${NIL}`, C], ['PUT', `/api/orders/${NIL}/status`, M, '{}'], ['POST', `/api/orders/${NIL}/cancel`, C],
     ['GET', '/api/stores/store_42/orders', M], ['POST', '/webhooks/payment', null, '{}', true],
+    ['POST', '/api/realtime/ticket', C], ['GET', '/ws', C], ['GET', '/api/events', C],
   ].map(([method, path, as, body, sign]) => ({
     g: 'route', name: `${method} ${path.split('?')[0]}: unknown parameter with SQL in it`, method, as, sign,
     path: `${path}${path.includes('?') ? '' : '?'}${enc(DROP)}=${enc(SQLI)}`, json: body,
@@ -841,7 +842,7 @@ CASES.forEach((c, i) => { c.id = `H${String(i + 1).padStart(3, '0')}`; });
 test(`the table: ${CASES.length} cases, at least 100, and one on every route of proxy/routes.c`, () => {
   assert.ok(CASES.length >= 100, `${CASES.length} cases`);
   const routesCovered = new Set(CASES.filter((c) => c.g === 'route').map((c) => `${c.method} ${c.path.split('?')[0]}`));
-  assert.equal(routesCovered.size, 31, 'one case on every route of proxy/routes.c');
+  assert.equal(routesCovered.size, 34, 'one case on every route of proxy/routes.c');
 });
 
 // One test per group; the raw exchanges of malformed HTTP, some of which wait out
