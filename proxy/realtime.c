@@ -139,6 +139,20 @@ struct Realtime
 /* epoll data of the two descriptors that are not clients */
 static char wake_tag, listener_tag;
 
+/* Grows an allocation; out of memory, the proxy cannot keep its promises: it stops */
+static void *
+Grow(void *p, size_t size)
+{
+	void *grown = realloc(p, size);
+
+	if (grown == NULL)
+	{
+		LogWrite(LOG_ERROR, "realtime: out of memory", NULL);
+		abort();
+	}
+	return grown;
+}
+
 static int64_t
 NowMs(void)
 {
@@ -235,7 +249,7 @@ UserTake(Realtime *rt, const char *user_id)
 		if (rt->nusers == rt->capusers)
 		{
 			rt->capusers = rt->capusers ? rt->capusers * 2 : 16;
-			rt->users = realloc(rt->users, sizeof(UserCount) * (size_t) rt->capusers);
+			rt->users = Grow(rt->users, sizeof(UserCount) * (size_t) rt->capusers);
 		}
 		snprintf(rt->users[i].id, sizeof(rt->users[i].id), "%s", user_id);
 		rt->users[i].n = 0;
@@ -463,7 +477,7 @@ SseAppend(RtClient *c, const char *data, size_t n)
 		if (c->len + n > c->cap)
 		{
 			c->cap = (c->len + n) * 2;
-			c->buf = realloc(c->buf, c->cap);
+			c->buf = Grow(c->buf, c->cap);
 		}
 		memcpy(c->buf + c->len, data, n);
 		c->len += n;
@@ -1032,7 +1046,7 @@ ListenerBatch(Realtime *rt)
 			if (n == cap)
 			{
 				cap = cap ? cap * 2 : 64;
-				ids = realloc(ids, cap * sizeof(int64_t));
+				ids = Grow(ids, cap * sizeof(int64_t));
 			}
 			ids[n++] = id;
 		}
@@ -1198,7 +1212,7 @@ Replay(Realtime *rt, RtClient *c)
 			if (c->nreplayed == cap)
 			{
 				cap = cap ? cap * 2 : 64;
-				c->replayed = realloc(c->replayed, cap * sizeof(int64_t));
+				c->replayed = Grow(c->replayed, cap * sizeof(int64_t));
 			}
 			c->replayed[c->nreplayed++] = id;
 			if (text)
