@@ -29,6 +29,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,6 +52,7 @@
 #define BACKOFF_MAX_MS	  5000
 #define CLOSE_GRACE_MS	  1000 /* a closing WebSocket's wait for the peer's close */
 #define TICK_MS			  100
+#define WS_OUT_CHUNK	  16384 /* bytes of frames gathered for one send() */
 #define WS_CLOSE_GOING	  1001
 #define WS_CLOSE_POLICY	  1008
 #define WS_CLOSE_TRYLATER 1013
@@ -89,6 +92,8 @@ struct RtClient
 	int64_t							  last_heard_ms, next_ping_ms, close_by_ms;
 	bool							  closing;
 	bool							  half_closed; /* our close frame is out and the write side shut */
+	char							 *out; /* frames wslay wrote, not yet sent: one send() per flush */
+	size_t							  out_len;
 	/* SSE: the buffer libmicrohttpd reads, under lock */
 	pthread_mutex_t		   lock;
 	char				  *buf;
@@ -121,15 +126,19 @@ struct Realtime
 	/* the realtime thread's own */
 	RtClient *clients;
 	RtClient *graveyard; /* dropped during this turn of the loop, freed at its end */
-	PGconn	 *listener;
-	bool	  have_last;
-	int64_t	  last_id; /* highest id delivered */
-	int64_t	  next_connect_ms;
-	int		  backoff_ms;
-	bool	  connected_once;
-	int64_t	 *seen; /* open-addressing set of delivered ids, and its FIFO */
-	int64_t	 *seen_fifo;
-	size_t	  seen_head, seen_count;
+	/* one event's WebSocket frame, built once by wslay for every client */
+	wslay_frame_context_ptr framer;
+	char				   *frame;
+	size_t					frame_len, frame_cap;
+	PGconn				   *listener;
+	bool					have_last;
+	int64_t					last_id; /* highest id delivered */
+	int64_t					next_connect_ms;
+	int						backoff_ms;
+	bool					connected_once;
+	int64_t				   *seen; /* open-addressing set of delivered ids, and its FIFO */
+	int64_t				   *seen_fifo;
+	size_t					seen_head, seen_count;
 	/* statistics, read by /metrics */
 	atomic_uint		 ws_clients, sse_clients;
 	_Atomic uint64_t received, delivered, slow_dropped, reconnects;
@@ -315,6 +324,7 @@ ClientDestroy(RtClient *c)
 	RtStoresClear(&c->watching);
 	free(c->replayed);
 	free(c->extra);
+	free(c->out);
 	free(c->buf);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -511,7 +521,7 @@ static void
 WsWantWrite(RtClient *c)
 {
 	struct epoll_event ev = {0};
-	uint32_t		   want = EPOLLIN | (wslay_event_want_write(c->ws) ? EPOLLOUT : 0);
+	uint32_t		   want = EPOLLIN | (c->out_len > 0 || wslay_event_want_write(c->ws) ? EPOLLOUT : 0);
 
 	if (want == c->interest)
 		return;
@@ -539,7 +549,7 @@ WsQueueText(RtClient *c, const char *text, size_t len)
 
 	if (c->closing || c->dead)
 		return false;
-	if (wslay_event_get_queued_msg_length(c->ws) + len > c->rt->config.send_buffer)
+	if (wslay_event_get_queued_msg_length(c->ws) + c->out_len + len > c->rt->config.send_buffer)
 	{
 		atomic_fetch_add(&c->rt->slow_dropped, 1);
 		LogWrite(LOG_WARN, "realtime: slow client closed",
@@ -579,21 +589,51 @@ WsRecv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *u
 	return -1;
 }
 
+/*
+ * WsSend takes the bytes wslay frames into the client's out buffer: a
+ * frame's header and payload, and the frames of several messages, then go
+ * out in one send() (WsWriteOut), not one each.
+ */
 static ssize_t
 WsSend(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user)
 {
 	RtClient *c = user;
-	ssize_t	  r;
+	size_t	  room = WS_OUT_CHUNK - c->out_len;
 
 	(void) flags;
-	r = send(c->fd, data, len, MSG_NOSIGNAL);
-	if (r >= 0)
-		return r;
-	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+	if (room == 0)
+	{
 		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-	else
-		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-	return -1;
+		return -1;
+	}
+	if (c->out == NULL)
+		c->out = malloc(WS_OUT_CHUNK);
+	if (len > room)
+		len = room;
+	memcpy(c->out + c->out_len, data, len);
+	c->out_len += len;
+	return (ssize_t) len;
+}
+
+/* Sends the out buffer as far as the socket takes it; false when the socket failed */
+static bool
+WsWriteOut(RtClient *c)
+{
+	while (c->out_len > 0)
+	{
+		ssize_t r = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (r > 0)
+		{
+			memmove(c->out, c->out + r, c->out_len - (size_t) r);
+			c->out_len -= (size_t) r;
+		}
+		else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return true;
+		else
+			return false;
+	}
+	return true;
 }
 
 static void
@@ -734,12 +774,23 @@ WsFlush(Realtime *rt, RtClient *c)
 {
 	if (c->dead)
 		return;
-	if (wslay_event_send(c->ws) != 0)
+	/* what is gathered goes first; then more frames while the socket takes them */
+	for (;;)
 	{
-		Drop(rt, c);
-		return;
+		if (!WsWriteOut(c))
+		{
+			Drop(rt, c);
+			return;
+		}
+		if (c->out_len > 0 || !wslay_event_want_write(c->ws))
+			break;
+		if (wslay_event_send(c->ws) != 0)
+		{
+			Drop(rt, c);
+			return;
+		}
 	}
-	if (wslay_event_get_close_sent(c->ws) && !wslay_event_want_write(c->ws))
+	if (wslay_event_get_close_sent(c->ws) && !wslay_event_want_write(c->ws) && c->out_len == 0)
 	{
 		if (wslay_event_get_close_received(c->ws))
 		{
@@ -799,6 +850,69 @@ CompareIds(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* wslay's frame writer appends here (rt->frame) */
+static ssize_t
+FrameCollect(const uint8_t *data, size_t len, int flags, void *user)
+{
+	Realtime *rt = user;
+
+	(void) flags;
+	if (rt->frame_len + len > rt->frame_cap)
+	{
+		rt->frame_cap = (rt->frame_len + len) * 2;
+		rt->frame = Grow(rt->frame, rt->frame_cap);
+	}
+	memcpy(rt->frame + rt->frame_len, data, len);
+	rt->frame_len += len;
+	return (ssize_t) len;
+}
+
+/* The text frame of a message, framed by wslay into rt->frame */
+static bool
+FrameBuild(Realtime *rt, const char *message, size_t len)
+{
+	struct wslay_frame_iocb iocb = {1, 0, WSLAY_TEXT_FRAME, len, 0, (const uint8_t *) message, len};
+	size_t					sent = 0;
+
+	rt->frame_len = 0;
+	while (sent < len || (len == 0 && rt->frame_len == 0))
+	{
+		ssize_t r = wslay_frame_send(rt->framer, &iocb);
+
+		if (r < 0)
+			return false;
+		sent += (size_t) r;
+		iocb.data = (const uint8_t *) message + sent;
+		iocb.data_length = len - sent;
+		if (len == 0)
+			break;
+	}
+	return true;
+}
+
+/*
+ * WsQueueFrame gives a client an event's frame as built once for all:
+ * straight into its out buffer when wslay has nothing of its own under
+ * way (no frame of its may be cut in two), else through wslay's queue.
+ */
+static bool
+WsQueueFrame(RtClient *c, const char *message, size_t len)
+{
+	Realtime *rt = c->rt;
+
+	if (c->closing || c->dead)
+		return false;
+	if (rt->frame_len > 0 && !wslay_event_want_write(c->ws) && c->out_len + rt->frame_len <= WS_OUT_CHUNK)
+	{
+		if (c->out == NULL)
+			c->out = malloc(WS_OUT_CHUNK);
+		memcpy(c->out + c->out_len, rt->frame, rt->frame_len);
+		c->out_len += rt->frame_len;
+		return true;
+	}
+	return WsQueueText(c, message, len);
+}
+
 /* One event's message to one client */
 static void
 Deliver(Realtime *rt, RtClient *c, int64_t id, const char *message, size_t len)
@@ -809,7 +923,7 @@ Deliver(Realtime *rt, RtClient *c, int64_t id, const char *message, size_t len)
 		return;
 	if (c->kind == RT_WS)
 	{
-		sent = WsQueueText(c, message, len);
+		sent = WsQueueFrame(c, message, len);
 		WsFlush(rt, c);
 	}
 	else
@@ -868,6 +982,8 @@ Dispatch(Realtime *rt, const RtEventMeta *ev, const char *message, size_t len)
 		json_decref(doc);
 		return;
 	}
+	if (!FrameBuild(rt, message, len))
+		rt->frame_len = 0; /* every client goes through wslay's queue instead */
 	for (RtClient *c = rt->clients; c; c = next)
 	{
 		next = c->next;
@@ -1215,6 +1331,7 @@ Replay(Realtime *rt, RtClient *c)
 				c->replayed = Grow(c->replayed, cap * sizeof(int64_t));
 			}
 			c->replayed[c->nreplayed++] = id;
+			rt->frame_len = 0; /* the frame of the last live event is not this one */
 			if (text)
 				Deliver(rt, c, id, text, strlen(text));
 			free(text);
@@ -1252,6 +1369,9 @@ Adopt(Realtime *rt, RtClient *c)
 
 		atomic_fetch_add(&rt->ws_clients, 1);
 		fcntl(c->fd, F_SETFL, flags | O_NONBLOCK);
+		/* an event is one small write: out at once, not held for more (Nagle, or a cork left on) */
+		MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CORK_OFF);
+		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 		wslay_event_context_server_init(&c->ws, &callbacks, c);
 		wslay_event_config_set_max_recv_msg_length(c->ws, rt->config.max_message);
 		c->last_heard_ms = now;
@@ -1465,6 +1585,11 @@ RealtimeStart(const RealtimeConfig *config)
 	rt->seen = calloc(SEEN_SLOTS, sizeof(int64_t));
 	rt->seen_fifo = calloc(DELIVERED_MEMORY, sizeof(int64_t));
 	rt->backoff_ms = BACKOFF_FIRST_MS;
+	{
+		struct wslay_frame_callbacks framing = {FrameCollect, NULL, NULL};
+
+		wslay_frame_context_init(&rt->framer, &framing, rt);
+	}
 	pthread_mutex_init(&rt->lock, NULL);
 	rt->epfd = epoll_create1(EPOLL_CLOEXEC);
 	rt->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -1506,6 +1631,8 @@ RealtimeDestroy(Realtime *rt)
 	free(rt->users);
 	free(rt->seen);
 	free(rt->seen_fifo);
+	wslay_frame_context_free(rt->framer);
+	free(rt->frame);
 	free(rt->database_url);
 	free(rt->cors_origins);
 	free(rt);
