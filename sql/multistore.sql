@@ -737,3 +737,7 @@ SELECT pg_catalog.pg_extension_config_dump('users', '');
 SELECT pg_catalog.pg_extension_config_dump('store_managers', '');
 SELECT pg_catalog.pg_extension_config_dump('sessions', '');
 SELECT pg_catalog.pg_extension_config_dump('refresh_tokens', '');
+-- the event log with its sequence (a restored log must not reuse ids), and live tickets
+SELECT pg_catalog.pg_extension_config_dump('events', '');
+SELECT pg_catalog.pg_extension_config_dump('events_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('realtime_tickets', '');
