@@ -38,7 +38,7 @@ EXPOSE 5432
 FROM debian:12-slim AS proxy
 RUN apt-get update -q \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-      libmicrohttpd12 libpq5 libjansson4 libssl3 zlib1g libcurl4 ca-certificates \
+      libmicrohttpd12 libpq5 libjansson4 libwslay1 libssl3 zlib1g libcurl4 ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/proxy/multistore-proxy /usr/local/bin/multistore-proxy
 # Swagger UI for GET /docs, fetched from npm by the build stage's make

@@ -33,6 +33,7 @@
 
 #include "accounts.h"
 #include "errors.h"
+#include "events.h"
 #include "jsonb_read.h"
 #include "stores.h"
 #include "inventory.h"
@@ -273,7 +274,10 @@ InventoryTake(const char *store_id, const char *product_id, int32 quantity, Datu
 				  " WHERE i.store_id = $1 AND i.product_id = $2 AND i.bucket = f.bucket "
 				  "RETURNING i.bucket",
 				  values))
+	{
+		EventsInventoryChanged(store_id, product_id);
 		return true;
+	}
 
 	/*
 	 * queue path: every bucket with enough was locked by someone else.  Wait
@@ -300,7 +304,10 @@ InventoryTake(const char *store_id, const char *product_id, int32 quantity, Datu
 						  "   AND i.on_hand - i.held >= $3 "
 						  "RETURNING i.bucket",
 						  values))
+			{
+				EventsInventoryChanged(store_id, product_id);
 				return true;
+			}
 		}
 	}
 
@@ -329,6 +336,7 @@ InventoryTake(const char *store_id, const char *product_id, int32 quantity, Datu
 	WriteAll(store_id, product_id, &b);
 	InsertHold(store_id, reservation_id, product_id, b.bucket[0], quantity, expires_at);
 	*available -= quantity;
+	EventsInventoryChanged(store_id, product_id);
 	return true;
 }
 
@@ -365,6 +373,7 @@ InventorySetOnHand(const char *store_id, const char *product_id, int64 on_hand)
 	for (int k = 0; k < b.n; k++)
 		level.held += b.held[k];
 	level.available = Max(level.on_hand - level.held, 0);
+	EventsInventoryChanged(store_id, product_id);
 	return level;
 }
 
@@ -385,6 +394,7 @@ InventoryRestock(const char *store_id, const char *product_id, int32 quantity)
 		total += b.on_hand[k];
 	Spread(&b, Min(total + quantity, INVENTORY_MAX_ON_HAND));
 	WriteAll(store_id, product_id, &b);
+	EventsInventoryChanged(store_id, product_id);
 }
 
 StockLevel

@@ -39,6 +39,8 @@ static const MsJob jobs[] = {
 	{"multistore-expire-orders", "* * * * *", "SELECT multistore.orders_expire()"},
 	{"multistore-expire-reservations", "* * * * *", "SELECT multistore.reservations_expire()"},
 	{"multistore-purge", "17 * * * *", "SELECT multistore.maintenance_purge()"},
+	/* events are for catching up after a drop-out, kept 24 hours */
+	{"multistore-purge-events", "*/10 * * * *", "SELECT multistore.events_purge()"},
 };
 
 /* What maintenance_purge removes, and after how long */

@@ -33,6 +33,7 @@
 #include "accounts.h"
 #include "carts.h"
 #include "errors.h"
+#include "events.h"
 #include "idempotency.h"
 #include "jsonb_read.h"
 #include "multistore.h"
@@ -447,6 +448,11 @@ PlaceOrder(const MsCaller *caller, const OrderRequest *req)
 						 3, types),
 				  values, NULL, false, 0);
 	}
+	EventsEmit("order.created", store.id, &caller->user_id,
+			   psprintf("{\"orderId\":\"%s\",\"storeId\":%s,\"status\":\"pending_payment\",\"total\":\"%s\","
+						"\"currency\":\"%s\",\"deliveryType\":\"%s\"}",
+						DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&order_id))),
+						MsJsonQuote(store.id), priced.total, priced.currency, req->delivery_type));
 	CartEmpty(cart);
 	return order_id;
 }

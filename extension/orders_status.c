@@ -25,6 +25,7 @@
 
 #include "accounts.h"
 #include "errors.h"
+#include "events.h"
 #include "inventory.h"
 #include "jsonb_read.h"
 #include "multistore.h"
@@ -185,6 +186,12 @@ OrderTransition(OrderRow *row, const char *to, OrderActor actor, pg_uuid_t *acto
 					 "  FROM multistore.order_status_history WHERE order_id = $1 AND store_id = $2",
 					 7, types),
 			  values, nulls, false, 0);
+	EventsEmit("order.status_changed", row->store_id, &row->user_id,
+			   psprintf("{\"orderId\":\"%s\",\"storeId\":%s,\"from\":\"%s\",\"to\":\"%s\",\"note\":%s,"
+						"\"actor\":\"%s\"}",
+						DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&row->id))),
+						MsJsonQuote(row->store_id), row->status, to, note ? MsJsonQuote(note) : "null",
+						ActorName(actor)));
 	row->status = pstrdup(to);
 }
 

@@ -27,6 +27,8 @@
 #include "utils/numeric.h"
 
 #include "errors.h"
+#include "events.h"
+#include "json_build.h"
 #include "jsonb_read.h"
 #include "multistore.h"
 #include "orders.h"
@@ -78,6 +80,21 @@ Outcome(const char *status, pg_uuid_t *order_id)
 {
 	return psprintf("{\"status\":\"%s\",\"orderId\":\"%s\"}", status,
 					DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(order_id))));
+}
+
+/* Announces what a payment did to an order: succeeded, or failed (reason) */
+static void
+PaymentEvent(const char *type, OrderRow *row, const char *payment_id, Numeric amount, const char *currency,
+			 const char *reason)
+{
+	EventsEmit(
+		type, row->store_id, &row->user_id,
+		psprintf("{\"orderId\":\"%s\",\"storeId\":%s,\"paymentId\":%s,\"amount\":\"%s\",\"currency\":%s,"
+				 "\"reason\":%s}",
+				 DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&row->id))),
+				 MsJsonQuote(row->store_id), MsJsonQuote(payment_id),
+				 DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(amount))),
+				 MsJsonQuote(currency), reason ? MsJsonQuote(reason) : "null"));
 }
 
 /* payment_apply(event jsonb) -> (status, body, replayed) */
@@ -195,11 +212,13 @@ ms_payment_apply(PG_FUNCTION_ARGS)
 	if (strcmp(outcome, "confirmed") == 0)
 	{
 		OrderTransition(&row, "confirmed", ACTOR_PAYMENT, NULL, psprintf("payment %s", id));
+		PaymentEvent("order.payment_succeeded", &row, id, amount, currency, NULL);
 		answer = Outcome("confirmed", &order_id);
 	}
 	else if (strcmp(outcome, "cancelled") == 0)
 	{
 		OrderTransition(&row, "cancelled", ACTOR_PAYMENT, NULL, psprintf("payment %s failed", id));
+		PaymentEvent("order.payment_failed", &row, id, amount, currency, "declined");
 		answer = Outcome("cancelled", &order_id);
 	}
 	else if (strcmp(outcome, "refund_required") == 0)
@@ -223,6 +242,7 @@ ms_payment_apply(PG_FUNCTION_ARGS)
 	else if (strcmp(outcome, "mismatch") == 0)
 	{
 		status = 422;
+		PaymentEvent("order.payment_failed", &row, id, amount, currency, "mismatch");
 		answer =
 			psprintf("{\"error\":{\"code\":\"payment_mismatch\",\"message\":%s,"
 					 "\"details\":{\"expected\":{\"amount\":\"%s\",\"currency\":\"%s\"},"

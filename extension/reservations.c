@@ -24,6 +24,7 @@
 
 #include "accounts.h"
 #include "errors.h"
+#include "events.h"
 #include "inventory.h"
 #include "jsonb_read.h"
 #include "multistore.h"
@@ -243,22 +244,35 @@ LockHoldBuckets(const char *store_id, pg_uuid_t id)
 			  values, NULL, false, 0);
 }
 
-/* Ends the active holds of a reservation (released or expired): held stock returns */
+/*
+ * Ends the active holds of a reservation (released or expired): held stock
+ * returns, and each product's stock change is announced.
+ */
 static void
 FinishHolds(const char *store_id, pg_uuid_t id, const char *state)
 {
-	Oid	  types[3] = {TEXTOID, UUIDOID, TEXTOID};
-	Datum values[3] = {CStringGetTextDatum(store_id), UUIDPGetDatum(&id), CStringGetTextDatum(state)};
+	Oid	   types[3] = {TEXTOID, UUIDOID, TEXTOID};
+	Datum  values[3] = {CStringGetTextDatum(store_id), UUIDPGetDatum(&id), CStringGetTextDatum(state)};
+	uint64 n;
+	char **products;
 
 	LockHoldBuckets(store_id, id);
-	MsExecute(MsPlan(&finish_holds_plan,
-					 "WITH h AS (UPDATE multistore.reservation_holds SET state = $3 "
-					 "            WHERE store_id = $1 AND reservation_id = $2 AND state = 'active' "
-					 "            RETURNING product_id, bucket, quantity) "
-					 "UPDATE multistore.inventory i SET held = i.held - h.quantity, updated_at = now() "
-					 "  FROM h WHERE i.store_id = $1 AND i.product_id = h.product_id AND i.bucket = h.bucket",
-					 3, types),
-			  values, NULL, false, 0);
+	n = MsExecute(
+		MsPlan(&finish_holds_plan,
+			   "WITH h AS (UPDATE multistore.reservation_holds SET state = $3 "
+			   "            WHERE store_id = $1 AND reservation_id = $2 AND state = 'active' "
+			   "            RETURNING product_id, bucket, quantity), "
+			   "     u AS (UPDATE multistore.inventory i SET held = i.held - h.quantity, updated_at = now() "
+			   "             FROM h WHERE i.store_id = $1 AND i.product_id = h.product_id "
+			   "              AND i.bucket = h.bucket RETURNING i.product_id) "
+			   "SELECT DISTINCT product_id FROM u ORDER BY product_id",
+			   3, types),
+		values, NULL, false, 0);
+	products = palloc(sizeof(char *) * Max(n, 1));
+	for (uint64 i = 0; i < n; i++)
+		products[i] = MsColumnText(i, 1);
+	for (uint64 i = 0; i < n; i++)
+		EventsInventoryChanged(store_id, products[i]);
 }
 
 static void
@@ -538,12 +552,28 @@ ReservationsExpire(void)
 			   "                 AND h.bucket = l.bucket AND h.state = 'active' AND h.expires_at <= now() "
 			   "              RETURNING h.store_id, h.product_id, h.bucket, h.quantity), "
 			   "     sums AS (SELECT store_id, product_id, bucket, sum(quantity) AS q "
-			   "                FROM gone GROUP BY store_id, product_id, bucket) "
-			   "UPDATE multistore.inventory i SET held = i.held - s.q, updated_at = now() "
-			   "  FROM sums s "
-			   " WHERE i.store_id = s.store_id AND i.product_id = s.product_id AND i.bucket = s.bucket",
+			   "                FROM gone GROUP BY store_id, product_id, bucket), "
+			   "     u AS (UPDATE multistore.inventory i SET held = i.held - s.q, updated_at = now() "
+			   "             FROM sums s "
+			   "            WHERE i.store_id = s.store_id AND i.product_id = s.product_id "
+			   "              AND i.bucket = s.bucket RETURNING i.store_id, i.product_id) "
+			   "SELECT DISTINCT store_id, product_id FROM u ORDER BY store_id, product_id",
 			   0, NULL),
 		NULL, NULL, false, 0);
+	/* readers counted these holds as released since they fell due; kiosks hear of it now */
+	{
+		uint64 n = SPI_processed;
+		char **stores = palloc(sizeof(char *) * Max(n, 1));
+		char **products = palloc(sizeof(char *) * Max(n, 1));
+
+		for (uint64 i = 0; i < n; i++)
+		{
+			stores[i] = MsColumnText(i, 1);
+			products[i] = MsColumnText(i, 2);
+		}
+		for (uint64 i = 0; i < n; i++)
+			EventsInventoryChanged(stores[i], products[i]);
+	}
 	/* then the reservations, skipping those an owner is changing right now */
 	expired = MsExecute(MsPlan(&sweep_rows_plan,
 							   "UPDATE multistore.reservations r SET status = 'expired', updated_at = now() "

@@ -27,6 +27,7 @@
 
 #include "accounts.h"
 #include "errors.h"
+#include "events.h"
 #include "json_build.h"
 #include "jsonb_read.h"
 #include "multistore.h"
@@ -93,6 +94,28 @@ NewToken(void)
 			*p = '_';
 	}
 	return text;
+}
+
+/* Announces a revoked session: the proxy closes its realtime streams at once */
+static void
+SessionRevoked(Datum session_id, Datum user_id, const char *reason)
+{
+	EventsEmit("session.revoked", NULL, DatumGetUUIDP(user_id),
+			   psprintf("{\"sessionId\":\"%s\",\"reason\":\"%s\"}",
+						DatumGetCString(DirectFunctionCall1(uuid_out, session_id)), reason));
+}
+
+/* For realtime tickets, which are stored the same way (sessions.h) */
+bytea *
+SessionsTokenHash(const char *token)
+{
+	return TokenHash(token);
+}
+
+char *
+SessionsNewToken(void)
+{
+	return NewToken();
 }
 
 /* IssueToken adds a fresh refresh token to a session; returns it and its expiry */
@@ -380,6 +403,7 @@ ms_session_refresh(PG_FUNCTION_ARGS)
 						 " WHERE id = $1 AND revoked_at IS NULL",
 						 2, revoke_types),
 				  values, NULL, false, 0);
+		SessionRevoked(session_id, user_id, "refresh_token_reused");
 		answer = MsSpiCopy(
 			ErrorAnswer("refresh_token_reused",
 						"this refresh token was already used: the session is revoked; log in again"));
@@ -426,6 +450,7 @@ ms_session_logout(PG_FUNCTION_ARGS)
 					 " WHERE id = $1 AND revoked_at IS NULL",
 					 2, types),
 			  values, NULL, false, 0);
+	SessionRevoked(UUIDPGetDatum(&caller.session_id), UUIDPGetDatum(&caller.user_id), "logout");
 	SPI_finish();
 	PG_RETURN_DATUM(DirectFunctionCall1(json_in, CStringGetDatum("{}")));
 }

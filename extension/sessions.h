@@ -22,4 +22,8 @@ extern int multistore_refresh_token_ttl;
 
 extern void SessionsInit(void);
 
+/* SHA-256 of a token (the only form stored), and 256 fresh random bits in base64url */
+extern bytea *SessionsTokenHash(const char *token);
+extern char	 *SessionsNewToken(void);
+
 #endif /* MULTISTORE_SESSIONS_H */

@@ -108,7 +108,15 @@ ConfigLoad(Config *c, GetEnv getenv_fn, char *err, size_t errlen)
 				 err, errlen) ||
 		!ReadInt(getenv_fn, "MAX_CONNECTIONS_PER_IP", 256, 1, 1000000, &c->max_connections_per_ip, err,
 				 errlen) ||
-		!ReadInt(getenv_fn, "BODY_TIMEOUT", 30, 1, 3600, &c->body_timeout, err, errlen))
+		!ReadInt(getenv_fn, "BODY_TIMEOUT", 30, 1, 3600, &c->body_timeout, err, errlen) ||
+		!ReadInt(getenv_fn, "REALTIME_PING_INTERVAL", 25, 1, 3600, &c->realtime_ping_interval, err, errlen) ||
+		!ReadInt(getenv_fn, "REALTIME_IDLE_TIMEOUT", 60, 2, 86400, &c->realtime_idle_timeout, err, errlen) ||
+		!ReadInt(getenv_fn, "REALTIME_SSE_HEARTBEAT", 15, 1, 3600, &c->realtime_sse_heartbeat, err, errlen) ||
+		!ReadInt(getenv_fn, "REALTIME_MAX_PER_USER", 8, 1, 100000, &c->realtime_max_per_user, err, errlen) ||
+		!ReadInt(getenv_fn, "REALTIME_SEND_BUFFER", 262144, 4096, 64 * 1048576, &c->realtime_send_buffer, err,
+				 errlen) ||
+		!ReadInt(getenv_fn, "REALTIME_MAX_MESSAGE", 4096, 128, 1048576, &c->realtime_max_message, err,
+				 errlen))
 		return false;
 	c->max_body_bytes = (size_t) body_bytes;
 

@@ -12,6 +12,7 @@
 #include "handlers.h"
 #include "jwt.h"
 #include "log.h"
+#include "realtime.h"
 #include "request.h"
 
 /*
@@ -184,6 +185,18 @@ HandleMetrics(struct Request *req, const char *const *values)
 	g.db_pool_wait_seconds = (double) atomic_load(&server->pool->wait_us) / 1e6;
 	info = MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
 	g.http_connections = info ? info->num_connections : 0;
+	{
+		RealtimeStats rs;
+
+		RealtimeGetStats(server->realtime, &rs);
+		g.realtime_ws_clients = rs.ws_clients;
+		g.realtime_sse_clients = rs.sse_clients;
+		g.realtime_events_received = rs.events_received;
+		g.realtime_events_delivered = rs.events_delivered;
+		g.realtime_slow_dropped = rs.slow_dropped;
+		g.realtime_listener_reconnects = rs.reconnects;
+		g.realtime_listener_up = rs.listener_up ? 1 : 0;
+	}
 	text = MetricsRender(server->metrics, &g);
 	json_decref(health);
 	if (text == NULL)

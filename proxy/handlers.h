@@ -27,4 +27,8 @@ extern int HandleOpenApi(struct Request *req, const char *const *values);
 extern int HandleDocsPage(struct Request *req, const char *const *values);
 extern int HandleDocsAsset(struct Request *req, const char *const *values);
 
+/* GET /ws and GET /api/events: realtime streams (handlers_realtime.c) */
+extern int HandleRealtimeWs(struct Request *req, const char *const *values);
+extern int HandleRealtimeEvents(struct Request *req, const char *const *values);
+
 #endif /* PROXY_HANDLERS_H */

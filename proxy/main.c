@@ -22,6 +22,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "realtime.h"
 #include "request.h"
 #include "routes.h"
 #include "server.h"
@@ -49,7 +50,7 @@ Usage(void)
 static void
 PrintRoutes(const Route *table, const CompiledRoute *compiled, size_t n)
 {
-	static const char *const access[] = {"public", "user", "admin", "manager", "payment"};
+	static const char *const access[] = {"public", "user", "admin", "manager", "payment", "realtime"};
 
 	for (size_t i = 0; i < n; i++)
 		printf("%-6s %-40s %-7s %s\n", table[i].method, table[i].pattern, access[table[i].access],
@@ -90,11 +91,12 @@ StartDaemon(Server *server)
 	}
 
 	return MHD_start_daemon(
-		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t) server->config.port, NULL,
-		NULL, RequestAccess, server, MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) server->config.http_threads, MHD_OPTION_URI_LOG_CALLBACK,
-		RequestUriLog, server, MHD_OPTION_NOTIFY_COMPLETED, RequestCompleted, server,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) server->config.connection_timeout,
+		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE |
+			MHD_ALLOW_SUSPEND_RESUME,
+		(uint16_t) server->config.port, NULL, NULL, RequestAccess, server, MHD_OPTION_SOCK_ADDR,
+		(struct sockaddr *) &addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) server->config.http_threads,
+		MHD_OPTION_URI_LOG_CALLBACK, RequestUriLog, server, MHD_OPTION_NOTIFY_COMPLETED, RequestCompleted,
+		server, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) server->config.connection_timeout,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int) server->config.max_connections,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int) server->config.max_connections_per_ip,
 		/* per connection: request headers must fit; reset on every request */
@@ -181,11 +183,27 @@ main(int argc, char **argv)
 	server.pool =
 		DbPoolCreate(server.config.database_url, server.config.db_pool_size, server.compiled, route_count,
 					 server.config.db_connect_timeout, server.config.db_statement_timeout);
+	{
+		RealtimeConfig rc = {
+			.database_url = server.config.database_url,
+			.connect_timeout = server.config.db_connect_timeout,
+			.ping_interval = server.config.realtime_ping_interval,
+			.idle_timeout = server.config.realtime_idle_timeout,
+			.sse_heartbeat = server.config.realtime_sse_heartbeat,
+			.max_per_user = server.config.realtime_max_per_user,
+			.send_buffer = (size_t) server.config.realtime_send_buffer,
+			.max_message = (size_t) server.config.realtime_max_message,
+			.cors_origins = server.config.cors_origins,
+		};
+
+		server.realtime = RealtimeStart(&rc);
+	}
 	server.daemon = StartDaemon(&server);
 	if (server.daemon == NULL)
 	{
 		fprintf(stderr, "multistore-proxy: cannot listen on %s:%d (in use, or not allowed)\n",
 				server.config.host, server.config.port);
+		RealtimeDestroy(server.realtime);
 		DbPoolDestroy(server.pool);
 		for (int i = 0; i < 4; i++)
 			RateLimiterDestroy(server.limiters[i]);
@@ -210,6 +228,8 @@ main(int argc, char **argv)
 		if (listener != MHD_INVALID_SOCKET)
 			close(listener);
 	}
+	/* WebSockets get 1001 and streams end, so their requests can complete */
+	RealtimeStop(server.realtime);
 	deadline = DbNowMs() + SHUTDOWN_GRACE_MS;
 	while (atomic_load(&server.active_requests) > 0 && DbNowMs() < deadline)
 	{
@@ -218,6 +238,7 @@ main(int argc, char **argv)
 		nanosleep(&pause, NULL);
 	}
 	MHD_stop_daemon(server.daemon);
+	RealtimeDestroy(server.realtime);
 	DbPoolDestroy(server.pool);
 	for (int i = 0; i < 4; i++)
 		RateLimiterDestroy(server.limiters[i]);

@@ -9,10 +9,10 @@
 
 #include "metrics.h"
 
-static const int		 statuses[METRICS_NSTATUS] = {200, 201, 202, 204, 304, 400, 401, 403, 404, 405, 409,
-													  410, 413, 415, 422, 429, 431, 500, 502, 503, 504, 0};
-static const double		 bounds[METRICS_NBUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-													 0.1,	0.25,	0.5,   1,	 2.5,	5};
+static const int	statuses[METRICS_NSTATUS] = {101, 200, 201, 202, 204, 304, 400, 401, 403, 404, 405, 409,
+												 410, 413, 415, 422, 429, 431, 500, 502, 503, 504, 0};
+static const double bounds[METRICS_NBUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+												0.1,   0.25,   0.5,	  1,	2.5,   5};
 static const char *const methods[METRICS_NMETHODS] = {"GET",   "POST", "PUT",	  "DELETE",
 													  "PATCH", "HEAD", "OPTIONS", "other"};
 static const char *const rate_names[METRICS_NRATE] = {"none", "auth", "read", "write"};
@@ -245,6 +245,28 @@ MetricsRender(Metrics *m, const MetricsGauges *g)
 	for (int i = 1; i < METRICS_NRATE; i++)
 		fprintf(f, "multistore_rate_limited_total{class=\"%s\"} %llu\n", rate_names[i],
 				(unsigned long long) atomic_load_explicit(&m->rate_limited[i], RELAXED));
+
+	Header(f, "multistore_realtime_clients", "gauge", "Open realtime streams, by transport.");
+	fprintf(f, "multistore_realtime_clients{transport=\"websocket\"} %u\n", g->realtime_ws_clients);
+	fprintf(f, "multistore_realtime_clients{transport=\"sse\"} %u\n", g->realtime_sse_clients);
+	Header(f, "multistore_realtime_events_received_total", "counter",
+		   "Committed events the listener read from the database.");
+	fprintf(f, "multistore_realtime_events_received_total %llu\n",
+			(unsigned long long) g->realtime_events_received);
+	Header(f, "multistore_realtime_events_delivered_total", "counter",
+		   "Event messages sent to stream clients.");
+	fprintf(f, "multistore_realtime_events_delivered_total %llu\n",
+			(unsigned long long) g->realtime_events_delivered);
+	Header(f, "multistore_realtime_slow_clients_dropped_total", "counter",
+		   "Stream clients closed because they did not read what was sent.");
+	fprintf(f, "multistore_realtime_slow_clients_dropped_total %llu\n",
+			(unsigned long long) g->realtime_slow_dropped);
+	Header(f, "multistore_realtime_listener_reconnects_total", "counter",
+		   "Times the database listener reconnected after losing its connection.");
+	fprintf(f, "multistore_realtime_listener_reconnects_total %llu\n",
+			(unsigned long long) g->realtime_listener_reconnects);
+	Header(f, "multistore_realtime_listener_up", "gauge", "1 when the database listener is connected.");
+	fprintf(f, "multistore_realtime_listener_up %d\n", g->realtime_listener_up);
 
 	fclose(f);
 	return text;

@@ -17,7 +17,7 @@
 #include "routes.h"
 
 /* the statuses the proxy answers, each its own series; anything else is counted as "other" */
-#define METRICS_NSTATUS 22
+#define METRICS_NSTATUS 23
 /* upper bounds of the latency buckets, in seconds; +Inf is implicit */
 #define METRICS_NBUCKETS 12
 /* methods of requests that matched no route, each a series of route "unmatched" */
@@ -47,6 +47,14 @@ typedef struct MetricsGauges
 	unsigned	http_connections;	  /* open client connections */
 	const char *extension_version;	  /* NULL when the database is unreachable */
 	const char *proxy_version;
+	/* realtime streams */
+	unsigned realtime_ws_clients;
+	unsigned realtime_sse_clients;
+	uint64_t realtime_events_received;
+	uint64_t realtime_events_delivered;
+	uint64_t realtime_slow_dropped;
+	uint64_t realtime_listener_reconnects;
+	int		 realtime_listener_up;
 } MetricsGauges;
 
 extern Metrics *MetricsCreate(const Route *routes, size_t nroutes);

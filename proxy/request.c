@@ -22,6 +22,7 @@
 #include "jwt.h"
 #include "signature.h"
 #include "log.h"
+#include "realtime.h"
 #include "request.h"
 
 /* A refused body up to this size is read and dropped so the client sees the answer */
@@ -191,6 +192,12 @@ Queue(Request *req, int status, struct MHD_Response *resp, CachePolicy cache)
 	ret = MHD_queue_response(req->connection, (unsigned int) status, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+enum MHD_Result
+RequestQueue(Request *req, int status, struct MHD_Response *resp)
+{
+	return Queue(req, status, resp, CACHE_NO_STORE);
 }
 
 /*
@@ -531,6 +538,12 @@ Begin(Request *req, const char *url, const char *method)
 		}
 		else if (!req->failed && route->access == ACCESS_STRAPI)
 			CheckStrapiSecret(req);
+		else if (!req->failed && route->access == ACCESS_REALTIME)
+		{
+			/* a token when one is sent; else a ticket or nothing (the SQL call decides) */
+			if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION) != NULL)
+				CheckToken(req, route);
+		}
 		else if (!req->failed && route->access != ACCESS_PUBLIC)
 		{
 			CheckToken(req, route);
@@ -922,6 +935,7 @@ RequestCompleted(void *cls, struct MHD_Connection *connection, void **con_cls,
 						   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK));
 	}
 
+	RealtimeClientFree(req->rt_client);
 	ErrorClear(&req->error);
 	QueryFree(&req->query);
 	free(req->body);

@@ -56,6 +56,8 @@ typedef struct Request
 	bool	 answer_now;  /* refused with a body too big to drain */
 	int		 status;	  /* what was sent, for the log */
 	char	 sqlstate[6]; /* of a failed call, for the log */
+	/* a realtime stream's client until the realtime thread adopts it; freed here otherwise */
+	struct RtClient *rt_client;
 } Request;
 
 /* libmicrohttpd callbacks; cls is the Server */
@@ -80,6 +82,9 @@ extern void RequestRunSql(Request *req, const char *const *values, DbResult *res
 
 /* Answers with the error of a failed call (DB_ERROR or DB_DOWN) */
 extern enum MHD_Result RespondDbFailure(Request *req, const DbResult *result);
+
+/* Queues a response made by a handler, with the common headers (CACHE_NO_STORE) */
+extern enum MHD_Result RequestQueue(Request *req, int status, struct MHD_Response *resp);
 
 /* Sets req->error (and req->failed) */
 extern void RequestFail(Request *req, int status, const char *code, const char *message);

@@ -103,6 +103,16 @@ const Route routes[] = {
 		{SESSION, PATH("storeId", "store_id", TYPE_ID), QUERY("status", "status", TYPE_TEXT, OPTIONAL),
 		 QUERY("cursor", "cursor", TYPE_TEXT, OPTIONAL), QUERY("limit", "max_results", TYPE_INTEGER, OPTIONAL)}},
 
+	/* real time: a ticket for browsers, then a WebSocket or an event stream (handlers_realtime.c) */
+	{"POST",   "/api/realtime/ticket",               "multistore.realtime_ticket_issue", ACCESS_USER, 201, CACHE_NO_STORE, RATE_WRITE, 0,     NULL,
+		{SESSION}},
+	{"GET",    "/ws",                                "multistore.realtime_authorize", ACCESS_REALTIME, 101, CACHE_NO_STORE, RATE_READ, 0,  HandleRealtimeWs,
+		{SESSION, QUERY("ticket", "ticket", TYPE_TEXT, OPTIONAL), QUERY("since", "since", TYPE_TEXT, OPTIONAL),
+		 QUERY("stores", "stores", TYPE_LIST, OPTIONAL)}},
+	{"GET",    "/api/events",                        "multistore.realtime_authorize", ACCESS_REALTIME, 200, CACHE_NO_STORE, RATE_READ, 0,  HandleRealtimeEvents,
+		{SESSION, QUERY("ticket", "ticket", TYPE_TEXT, OPTIONAL), QUERY("since", "since", TYPE_TEXT, OPTIONAL),
+		 QUERY("stores", "stores", TYPE_LIST, OPTIONAL)}},
+
 	/* webhooks */
 	{"POST",   "/webhooks/payment",                  "multistore.payment_apply",     ACCESS_PAYMENT, 200, CACHE_NO_STORE,     RATE_NONE, 65536, NULL,
 		{BODY("event")}},

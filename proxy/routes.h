@@ -27,7 +27,8 @@ typedef enum Access
 	ACCESS_ADMIN,	/* token with role admin (the SQL call checks again) */
 	ACCESS_MANAGER, /* token with role store_manager or admin */
 	ACCESS_PAYMENT, /* no token: a Multistore-Signature over the body */
-	ACCESS_STRAPI	/* no token: Authorization: Bearer STRAPI_WEBHOOK_SECRET */
+	ACCESS_STRAPI,	/* no token: Authorization: Bearer STRAPI_WEBHOOK_SECRET */
+	ACCESS_REALTIME /* a token when there is one; else the SQL call decides (a ticket, or stores to watch) */
 } Access;
 
 typedef enum ArgSource

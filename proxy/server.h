@@ -29,6 +29,7 @@ typedef struct Server
 	RateLimiter		  *limiters[4]; /* by RateClass (none at RATE_NONE); keys "ip:..." and "user:..." */
 	Metrics			  *metrics;
 	struct MHD_Daemon *daemon;
+	struct Realtime	  *realtime;		/* the listener and the streams; NULL until started */
 	atomic_int		   active_requests; /* started and not yet completed */
 } Server;
 

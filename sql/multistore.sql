@@ -737,6 +737,91 @@ REVOKE ALL ON FUNCTION multistore_internal.stores_nearby_explain(float8, float8,
 -- For DBAs and tests.
 
 ------------------------------------------------------------------------------
+-- Real time: the event log, tickets for browsers, and their functions
+-- (events.c, realtime.c).  Every change that matters writes one event row
+-- and NOTIFYs its id on channel multistore_events in the same transaction,
+-- so only committed changes are announced; the proxy reads the row.
+------------------------------------------------------------------------------
+
+CREATE TABLE events (
+	id bigserial PRIMARY KEY,
+	type text NOT NULL,
+	store_id text,
+	user_id uuid,
+	payload jsonb NOT NULL DEFAULT '{}',
+	-- the writing transaction and what was in flight when the row was written:
+	-- resuming after an id also returns events of transactions that took a
+	-- lower id but committed later (events_since)
+	xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+	snapshot pg_snapshot NOT NULL DEFAULT pg_current_snapshot(),
+	created_at timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT events_type_known CHECK (type IN ('order.created', 'order.status_changed', 'order.payment_succeeded',
+	                                             'order.payment_failed', 'inventory.changed', 'session.revoked'))
+);
+COMMENT ON TABLE events IS 'multistore: the event log, one row per change that matters, announced by NOTIFY multistore_events with its id at commit; kept 24 hours';
+COMMENT ON COLUMN events.user_id IS 'the user the event concerns (an order''s owner, a session''s user), NULL for store-wide events';
+CREATE INDEX events_xid_idx ON events (xid);
+COMMENT ON INDEX events_xid_idx IS 'multistore: events of transactions in flight when a resumed-from event was written';
+CREATE INDEX events_created_idx ON events USING brin (created_at);
+COMMENT ON INDEX events_created_idx IS 'multistore: the purge of events older than 24 hours (rows arrive in time order)';
+
+CREATE TABLE realtime_tickets (
+	ticket_hash bytea PRIMARY KEY,
+	session_id uuid NOT NULL REFERENCES sessions ON DELETE CASCADE,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	expires_at timestamptz NOT NULL,
+	used_at timestamptz,
+	CONSTRAINT realtime_tickets_hash_is_sha256 CHECK (length(ticket_hash) = 32)
+);
+COMMENT ON TABLE realtime_tickets IS 'multistore: single-use tickets (30 s) with which a browser opens /ws or /api/events without putting its access token in a URL; stored only as SHA-256';
+
+CREATE FUNCTION events_since(session_id uuid, after_id bigint DEFAULT 0, stores text[] DEFAULT NULL,
+                             max_results integer DEFAULT 500)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_events_since'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION events_since(uuid, bigint, text[], integer) IS
+'the events after after_id the caller may see, oldest first: {"events":[{id,type,data,at}],"lastId":n}; order events of the caller''s orders (all of a managed store''s for its managers, all for admins), inventory.changed of the given stores (session_id NULL: those only); also events with a lower id committed after after_id was written';
+
+CREATE FUNCTION multistore_internal.events_fetch(after_id bigint, ids bigint[] DEFAULT NULL,
+                                                 max_results integer DEFAULT 1000,
+                                                 OUT id bigint, OUT type text, OUT store_id text,
+                                                 OUT user_id uuid, OUT message text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ms_events_fetch'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION multistore_internal.events_fetch(bigint, bigint[], integer) IS
+'every event by id (ids) or after after_id (with those of a lower id committed later), each with its routing and its message {id,type,data,at} as text: for the realtime proxy, which fans them out by rule';
+REVOKE ALL ON FUNCTION multistore_internal.events_fetch(bigint, bigint[], integer) FROM public;
+-- For the role of the realtime proxy: it sees every event and applies the rule itself.
+
+CREATE FUNCTION events_purge()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'ms_events_purge'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION events_purge() IS
+'removes events older than 24 hours and realtime tickets older than an hour; returns how many events';
+REVOKE ALL ON FUNCTION events_purge() FROM public;
+-- Run by pg_cron (jobs_schedule).
+
+CREATE FUNCTION realtime_ticket_issue(session_id uuid)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_realtime_ticket_issue'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION realtime_ticket_issue(uuid) IS
+'a single-use ticket for the caller''s session, valid 30 seconds: {"ticket":...,"expiresIn":30,"expiresAt":...}; a browser passes it as ?ticket= to /ws or /api/events';
+
+CREATE FUNCTION realtime_authorize(session_id uuid DEFAULT NULL, ticket text DEFAULT NULL,
+                                   since bigint DEFAULT NULL, stores text[] DEFAULT NULL)
+RETURNS json
+AS 'MODULE_PATHNAME', 'ms_realtime_authorize'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION realtime_authorize(uuid, text, bigint, text[]) IS
+'who may open a realtime stream: a session, or a ticket (redeemed once), or nobody with stores to watch: {"user":{id,role,sessionId,managedStores}|null,"stores":[...],"since":n|null}; unknown stores are not_found';
+REVOKE ALL ON FUNCTION realtime_authorize(uuid, text, bigint, text[]) FROM public;
+-- For the proxy's role: it redeems tickets.
+
+------------------------------------------------------------------------------
 -- Every function runs as its owner with a pinned search_path: this schema,
 -- then the schemas of PostGIS and pgcrypto wherever they were installed, so
 -- a caller's search_path can neither break nor hijack what they call.
@@ -785,3 +870,7 @@ SELECT pg_catalog.pg_extension_config_dump('promotions', '');
 SELECT pg_catalog.pg_extension_config_dump('strapi_documents', '');
 SELECT pg_catalog.pg_extension_config_dump('strapi_pending', '');
 SELECT pg_catalog.pg_extension_config_dump('strapi_pending_id_seq', '');
+-- the event log with its sequence (a restored log must not reuse ids), and live tickets
+SELECT pg_catalog.pg_extension_config_dump('events', '');
+SELECT pg_catalog.pg_extension_config_dump('events_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('realtime_tickets', '');

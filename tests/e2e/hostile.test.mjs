@@ -121,6 +121,7 @@ const CASES = [
     ['GET', '/api/products'], ['GET', '/api/products/prod_1'],
     ['POST', '/webhooks/product-updated', null, '{}', false, true], ['POST', '/webhooks/inventory-updated', null, '{}', false, true],
     ['POST', '/webhooks/promotion-updated', null, '{}', false, true],
+    ['POST', '/api/realtime/ticket', C], ['GET', '/ws', C], ['GET', '/api/events', C],
   ].map(([method, path, as, body, sign, strapi]) => ({
     g: 'route', name: `${method} ${path.split('?')[0]}: unknown parameter with SQL in it`, method, as, sign, strapi,
     path: `${path}${path.includes('?') ? '' : '?'}${enc(DROP)}=${enc(SQLI)}`, json: body,

@@ -108,9 +108,9 @@ test('jobs: scheduled from pg_cron\'s database for a database without pg_cron', 
     const statements = psql(other.toString(), 'SELECT multistore.jobs_schedule_sql()');
     assert.match(statements, /cron\.schedule_in_database/);
     psql(DB, statements);
-    assert.equal(psql(DB, "SELECT count(*) FROM cron.job WHERE database = 'multistore_jobs_e2e'"), '3', 'scheduled for the other database');
+    assert.equal(psql(DB, "SELECT count(*) FROM cron.job WHERE database = 'multistore_jobs_e2e'"), '4', 'scheduled for the other database');
     psql(DB, statements);
-    assert.equal(psql(DB, "SELECT count(*) FROM cron.job WHERE database = 'multistore_jobs_e2e'"), '3', 'once, however often');
+    assert.equal(psql(DB, "SELECT count(*) FROM cron.job WHERE database = 'multistore_jobs_e2e'"), '4', 'once, however often');
   } finally {
     psql(DB, "SELECT cron.unschedule(jobid) FROM cron.job WHERE database = 'multistore_jobs_e2e'");
     psql(DB, 'DROP DATABASE IF EXISTS multistore_jobs_e2e');

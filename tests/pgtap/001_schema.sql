@@ -7,7 +7,7 @@ SELECT plan(16);
 SELECT has_extension('multistore', 'the extension is installed');
 SELECT has_schema('multistore');
 SELECT has_schema('multistore_internal');
-SELECT tables_are('multistore', ARRAY['stores', 'products', 'inventory', 'users', 'store_managers', 'sessions', 'refresh_tokens', 'reservations', 'reservation_holds', 'carts', 'cart_items', 'orders', 'order_items', 'order_status_history', 'idempotency_keys', 'payment_events', 'promotions', 'strapi_documents', 'strapi_pending']);
+SELECT tables_are('multistore', ARRAY['stores', 'products', 'inventory', 'users', 'store_managers', 'sessions', 'refresh_tokens', 'reservations', 'reservation_holds', 'carts', 'cart_items', 'orders', 'order_items', 'order_status_history', 'idempotency_keys', 'payment_events', 'promotions', 'strapi_documents', 'strapi_pending', 'events', 'realtime_tickets']);
 SELECT has_index('multistore', 'stores', 'stores_location_idx', 'location', 'stores have a GiST index on location');
 SELECT is((SELECT amname::text FROM pg_class c JOIN pg_am a ON a.oid = c.relam
            WHERE c.relname = 'stores_location_idx'), 'gist', 'the location index is GiST');

@@ -8,11 +8,11 @@ SELECT has_schema('cron', 'pg_cron is installed in this database');
 SELECT is((SELECT array_agg(j->>'name' || ' ' || (j->>'schedule') ORDER BY j->>'name')
              FROM jsonb_array_elements((multistore.jobs_schedule()::jsonb)->'jobs') j),
           ARRAY['multistore-expire-orders * * * * *', 'multistore-expire-reservations * * * * *',
-                'multistore-purge 17 * * * *'],
-          'jobs_schedule schedules the expiry sweeps every minute and the purge hourly');
+                'multistore-purge 17 * * * *', 'multistore-purge-events */10 * * * *'],
+          'jobs_schedule schedules the expiry sweeps every minute, the purge hourly, the events purge every 10 minutes');
 SELECT is((multistore.jobs_schedule()::jsonb)->'jobs'->1->>'schedule', '* * * * *', 'calling it twice is safe');
 SELECT is((SELECT count(*)::int FROM cron.job WHERE jobname LIKE 'multistore-%' AND database = current_database()),
-          3, 'three jobs, not six');
+          4, 'four jobs, not eight');
 SELECT matches(multistore.jobs_schedule_sql(), 'cron\.schedule_in_database\(''multistore-expire-reservations'', ''\* \* \* \* \*'', ''SELECT multistore\.reservations_expire\(\)'', ''' || current_database() || '''\)',
                'jobs_schedule_sql gives the statement for pg_cron''s database');
 
@@ -76,7 +76,7 @@ SELECT ok(EXISTS (SELECT 1 FROM cron.job_run_details d JOIN cron.job j USING (jo
                      AND d.start_time >= (SELECT at FROM started)),
           'pg_cron recorded a successful run');
 
-SELECT is(multistore.jobs_unschedule(), 3::bigint, 'jobs_unschedule removes the jobs');
+SELECT is(multistore.jobs_unschedule(), 4::bigint, 'jobs_unschedule removes the jobs');
 
 DELETE FROM multistore.orders WHERE store_id = 't_cron';
 DELETE FROM multistore.reservations WHERE store_id = 't_cron';

@@ -1,0 +1,40 @@
+/*-------------------------------------------------------------------------
+ *
+ * events.h
+ *	  The event log: one row per change that matters, announced at commit.
+ *
+ * EventsEmit writes the row and NOTIFYs its id on EVENTS_CHANNEL inside the
+ * caller's transaction: PostgreSQL delivers a notification only when the
+ * transaction commits, and drops it with a rolled-back (sub)transaction, so
+ * listeners hear of committed changes only, in commit order.  The payload
+ * is the id alone (NOTIFY carries at most 8,000 bytes); readers fetch the
+ * row.  Emitting is C called where the change happens, not a trigger: the
+ * rules that decide what happened (a transition, a hold, a revocation) are
+ * C, and a trigger on inventory would fire once per bucket row.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MULTISTORE_EVENTS_H
+#define MULTISTORE_EVENTS_H
+
+#include "utils/uuid.h"
+
+#define EVENTS_CHANNEL		   "multistore_events"
+#define EVENTS_KEEP_HOURS	   24
+#define EVENTS_TICKET_TTL	   30 /* seconds a realtime ticket is valid */
+#define EVENTS_SINCE_MAX	   1000
+#define EVENTS_SINCE_DEFAULT   500
+#define EVENTS_MAX_STORES	   100 /* stores one stream may watch */
+#define EVENTS_TICKET_KEEP_MIN 60  /* minutes used and expired tickets are kept */
+
+/*
+ * EventsEmit writes an event of type for store_id (may be NULL) and user_id
+ * (may be NULL) with payload (a JSON object's text), and NOTIFYs its id.
+ * Inside SPI.
+ */
+extern void EventsEmit(const char *type, const char *store_id, const pg_uuid_t *user_id, const char *payload);
+
+/* inventory.changed for one product at one store: "available" is read when the event is */
+extern void EventsInventoryChanged(const char *store_id, const char *product_id);
+
+#endif /* MULTISTORE_EVENTS_H */
