@@ -488,13 +488,19 @@ const CSV = `${OUT}/soak.csv`;
 function procSample() {
   const status = readFileSync(`/proc/${PROXY_PID}/status`, 'utf8');
   const field = (name) => Number((new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status) ?? [])[1]);
+  // a proxy that exited stays a zombie until scripts/soak waits for it
+  if (/^State:\s+[ZX]/m.test(status)) throw Object.assign(new Error('exited'), { code: 'exited' });
   return { rss: field('VmRSS'), hwm: field('VmHWM'), threads: field('Threads'), fds: readdirSync(`/proc/${PROXY_PID}/fd`).length };
 }
 let lastRequests = 0;
 let lastAt = Date.now();
 function takeSample() {
   let s;
-  try { s = procSample(); } catch (e) { anomaly(`the proxy ${PROXY_PID} cannot be sampled: ${e.message}`); return; }
+  try { s = procSample(); } catch (e) {
+    // crashed, or killed from outside: nothing this run measures from now on would mean anything
+    console.log(`Bail out! the proxy ${PROXY_PID} is gone after ${elapsed().toFixed(0)} s (${e.code || e.message}): see its log`);
+    process.exit(1);
+  }
   const now = Date.now();
   const lat = interval.lat.sort((a, b) => a - b);
   const row = { t: elapsed(), ...s, requests: requestsTotal, rps: (requestsTotal - lastRequests) / ((now - lastAt) / 1000),
@@ -770,7 +776,7 @@ async function main() {
 
   const flat = flatness();
   let alive = false;
-  try { alive = readFileSync(`/proc/${PROXY_PID}/cmdline`, 'utf8').includes('multistore-proxy'); } catch { /* gone */ }
+  try { alive = !/^State:\s+[ZX]/m.test(readFileSync(`/proc/${PROXY_PID}/status`, 'utf8')); } catch { /* gone */ }
   ok(alive, `the proxy is the same process (pid ${PROXY_PID}) at the end`);
   const end = await call('GET /health', 'GET', '/health');
   ok(end.status === 200, `GET /health answers 200 at the end: ${end.status ?? end.error}`);
