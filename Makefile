@@ -34,7 +34,7 @@ all install:
 	@exit 1
 endif
 
-.PHONY: proxy proxy-clean run test installcheck pgtap-valgrind postman fuzz chaos migrate seed bench lint format dist \
+.PHONY: proxy proxy-clean run test installcheck pgtap-valgrind postman fuzz chaos soak migrate seed bench lint format dist \
         unit-test e2e-test strapi-e2e
 
 proxy:
@@ -77,6 +77,12 @@ chaos:
 # extension: webhooks, then strapi-sync (a cluster of its own; .ci/run runs it).
 strapi-e2e:
 	@scripts/strapi-e2e
+
+# Thirty minutes (SOAK_SECONDS) of steady mixed traffic against one proxy:
+# its RSS and descriptors over time, p99 per route, then the invariants
+# (a cluster of its own on 57340, the proxy on 7101; not in make test).
+soak:
+	@scripts/soak
 
 # The pgTAP suites with every backend under valgrind (several minutes).
 pgtap-valgrind:

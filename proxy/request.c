@@ -19,6 +19,7 @@
 #include <openssl/rand.h>
 
 #include "edge.h"
+#include "framing.h"
 #include "jwt.h"
 #include "signature.h"
 #include "log.h"
@@ -160,6 +161,8 @@ AddHeaders(Request *req, struct MHD_Response *resp, int status, CachePolicy cach
 	MHD_add_response_header(resp, "X-Permitted-Cross-Domain-Policies", "none");
 	if (config->hsts)
 		MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+	if (req->close)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	/* the answer depends on these request headers: caches must key on them */
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Origin, Accept-Encoding");
 	if (EdgeCorsAllows(config->cors_origins, origin))
@@ -312,6 +315,38 @@ CollectQuery(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_siz
 	(void) key_size;
 	QueryAdd((QueryParams *) cls, key, value, value ? value_size : 0);
 	return MHD_YES;
+}
+
+/* Hands each request header to the framing check */
+static enum MHD_Result
+CollectFraming(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size, const char *value,
+			   size_t value_size)
+{
+	(void) kind;
+	FramingAdd((Framing *) cls, key, key_size, value, value ? value_size : 0);
+	return MHD_YES;
+}
+
+/*
+ * CheckFraming refuses, with 400 and a close, a request whose end cannot be
+ * told for sure (proxy/framing.c): what follows it on the connection could
+ * be read as another request.  Answered at once, before any body is read.
+ */
+static bool
+CheckFraming(Request *req, const char *version)
+{
+	Framing		framing;
+	const char *why;
+
+	FramingInit(&framing);
+	MHD_get_connection_values_n(req->connection, MHD_HEADER_KIND, CollectFraming, &framing);
+	why = FramingVerdict(&framing, version);
+	if (why == NULL)
+		return true;
+	RequestFail(req, 400, "bad_request", why);
+	req->close = true;
+	req->answer_now = true;
+	return false;
 }
 
 /* Is the Content-Type JSON (application/json, optionally ;charset=utf-8)? */
@@ -469,12 +504,13 @@ CheckToken(Request *req, const Route *route)
 }
 
 /*
- * Begin looks at the headers: request id, route (404/405), token (401/403),
- * body (413/415).  A refusal is answered at once when there is no body, or
- * after draining a body small enough to read, so the client always sees it.
+ * Begin looks at the headers: request id, framing (400), route (404/405),
+ * token (401/403), body (413/415).  A refusal is answered at once when
+ * there is no body, or after draining a body small enough to read, so the
+ * client always sees it; bad framing is answered at once, and closes.
  */
 static void
-Begin(Request *req, const char *url, const char *method)
+Begin(Request *req, const char *url, const char *method, const char *version)
 {
 	Server				  *server = req->server;
 	struct MHD_Connection *c = req->connection;
@@ -501,6 +537,8 @@ Begin(Request *req, const char *url, const char *method)
 					  server->config.trusted_proxies, req->remote_addr, sizeof(req->remote_addr));
 
 	req->body_limit = server->config.max_body_bytes;
+	if (!CheckFraming(req, version))
+		return;
 
 	/* a NUL smuggled into the path as %00 would cut it short: refuse it */
 	if (nul != NULL && (size_t) (nul - req->uri) < strcspn(req->uri, "?"))
@@ -874,13 +912,12 @@ RequestAccess(void *cls, struct MHD_Connection *connection, const char *url, con
 
 	(void) cls;
 	(void) connection;
-	(void) version;
 	if (req == NULL)
 		return MHD_NO;
 
 	if (!req->began)
 	{
-		Begin(req, url, method);
+		Begin(req, url, method, version);
 		if (req->answer_now)
 			return RespondError(req);
 		return MHD_YES;

@@ -53,7 +53,8 @@ typedef struct Request
 	/* outcome */
 	bool	 failed; /* error holds the answer */
 	ApiError error;
-	bool	 answer_now;  /* refused with a body too big to drain */
+	bool	 answer_now;  /* answered in the first call: a body too big to drain, or bad framing */
+	bool	 close;		  /* answer with Connection: close (framing that cannot be trusted) */
 	int		 status;	  /* what was sent, for the log */
 	char	 sqlstate[6]; /* of a failed call, for the log */
 	/* a realtime stream's client until the realtime thread adopts it; freed here otherwise */

@@ -42,20 +42,10 @@ const RAW_DEADLINE_MS = 2500;  // a raw exchange must have been answered and clo
 
 // The wrong answers of today, each asserted as it should be (the cases run as TODO)
 const BUGS = {
-  B1: 'B1: an extension message cut inside a UTF-8 character (extension/stores_hours.c:211, "hoursExceptions.%.*s" at 32 bytes) '
-    + 'makes ErrorBody (proxy/errors.c) return NULL and RespondError call strlen(NULL) (proxy/request.c:257): the proxy dies',
-  B2: 'B2: each unknown body field is checked against every earlier one (extension/errors.c MsValidationAdd/MsValidationHas): '
-    + '60,000 unknown keys take seconds, 1 MiB of them about 24 s of a pooled connection, and statement_timeout does not stop it',
-  B3: 'B3: two Content-Length headers that differ: libmicrohttpd takes the first and serves the rest of the body as the next request (RFC 9112 6.3: 400 and close)',
-  B4: 'B4: Content-Length with Transfer-Encoding: the connection stays open and the next request is served (RFC 9112 6.1: close)',
-  B5: 'B5: a Transfer-Encoding that does not end in chunked gets no answer until CONNECTION_TIMEOUT, or is served by its first value (RFC 9112 6.3: 400 and close)',
-  B6: 'B6: an obs-folded Content-Length is dropped: the body is served as the next request (RFC 9112 5.2: 400, or unfold)',
-  B7: 'B7: whitespace between a header name and its colon is accepted, and the connection stays open (RFC 9112 5.1: 400)',
-  B8: 'B8: an HTTP/1.1 request without Host is served (RFC 9112 3.2: 400)',
-  B9: 'B9: libmicrohttpd writes its header block twice when it refuses a malformed Content-Length',
-  B10: 'B10: a number below double precision (1e-400) passes proxy/params.c IsDecimal and extension/jsonb_read.c JrNumber, '
-    + 'then float8 in PostgreSQL raises 22003: validation_failed without details.fields',
-  B11: 'B11: an order-list cursor whose timestamp overflows strtoll (extension/orders.c ReadCursor) is accepted: 200',
+  B9: 'B9: libmicrohttpd 0.9.75 refuses a Content-Length it cannot parse (400) or one beyond 2^64 (413) while it parses the header '
+    + 'block, before any callback of the proxy, and its error path writes the status line and header block twice (a bare libmicrohttpd '
+    + 'program does the same): the proxy has no hook there. The connection is closed, so nothing is smuggled; fixed only by a '
+    + 'libmicrohttpd whose parser was rewritten (1.0)',
 };
 
 const C = 'customer';
@@ -223,7 +213,7 @@ const CASES = [
   { g: 'numbers', name: 'quantity -0', as: C, method: 'POST', path: '/api/cart/items', json: '{"productId":"prod_1","quantity":-0}', expect: [400, 'validation_failed', ['quantity']] },
   { g: 'numbers', name: 'quantity 1.5', as: C, method: 'POST', path: '/api/cart/items', json: '{"productId":"prod_1","quantity":1.5}', expect: [400, 'validation_failed', ['quantity']] },
   { g: 'numbers', name: 'quantity 100 (a line holds 1 to 99)', as: C, method: 'POST', path: '/api/cart/items', json: '{"productId":"prod_1","quantity":100}', expect: [400, 'validation_failed', ['quantity']] },
-  { g: 'numbers', name: 'quantity -1e-400 (below double precision)', bug: 'B10', as: C, method: 'POST', path: '/api/cart/items', json: '{"productId":"prod_1","quantity":-1e-400}', expect: [400, 'validation_failed', ['quantity']] },
+  { g: 'numbers', name: 'quantity -1e-400 (below double precision)', as: C, method: 'POST', path: '/api/cart/items', json: '{"productId":"prod_1","quantity":-1e-400}', expect: [400, 'validation_failed', ['quantity']] },
   { g: 'numbers', name: 'cart line quantity -1', as: C, method: 'PUT', path: `/api/cart/items/${NIL}`, json: '{"quantity":-1}', expect: [400, 'validation_failed', ['quantity']] },
   { g: 'numbers', name: 'cart line quantity 0 on a line that is not there', as: C, method: 'PUT', path: `/api/cart/items/${NIL}`, json: '{"quantity":0}', expect: [404, 'not_found'] },
   { g: 'numbers', name: 'reservation quantity 0', as: M, method: 'POST', path: '/api/stores/store_42/reservations', json: '{"items":[{"productId":"prod_117","quantity":0}]}', expect: [400, 'validation_failed', ['items[0].quantity']] },
@@ -247,8 +237,8 @@ const CASES = [
   { g: 'numbers', name: 'payment amount 99999999999999999999', method: 'POST', path: '/webhooks/payment', sign: true, json: ev({ amount: 1 }).replace('"amount":1', '"amount":99999999999999999999'), expect: [400, 'invalid_json'] },
   { g: 'numbers', name: 'payment amount 1e309', method: 'POST', path: '/webhooks/payment', sign: true, json: ev({ amount: 1 }).replace('"amount":1', '"amount":1e309'), expect: [400, 'invalid_json'] },
   { g: 'numbers', name: 'nearby latitude 1e308', method: 'GET', path: '/api/stores/nearby?latitude=1e308&longitude=0', expect: [400, 'validation_failed', ['latitude']] },
-  { g: 'numbers', name: 'nearby latitude 1e-400', bug: 'B10', method: 'GET', path: '/api/stores/nearby?latitude=1e-400&longitude=0', expect: [400, 'validation_failed', ['latitude']] },
-  { g: 'numbers', name: 'nearby radius 1e-400', bug: 'B10', method: 'GET', path: '/api/stores/nearby?latitude=41.8&longitude=-87.6&radius=1e-400', expect: [400, 'validation_failed', ['radius']] },
+  { g: 'numbers', name: 'nearby latitude 1e-400', method: 'GET', path: '/api/stores/nearby?latitude=1e-400&longitude=0', expect: [400, 'validation_failed', ['latitude']] },
+  { g: 'numbers', name: 'nearby radius 1e-400', method: 'GET', path: '/api/stores/nearby?latitude=41.8&longitude=-87.6&radius=1e-400', expect: [400, 'validation_failed', ['radius']] },
   { g: 'numbers', name: 'nearby radius 0', method: 'GET', path: '/api/stores/nearby?latitude=41.8&longitude=-87.6&radius=0', expect: [400, 'validation_failed', ['radius']] },
   { g: 'numbers', name: 'nearby radius -5', method: 'GET', path: '/api/stores/nearby?latitude=41.8&longitude=-87.6&radius=-5', expect: [400, 'validation_failed', ['radius']] },
   { g: 'numbers', name: 'nearby limit 99999999999999999999', method: 'GET', path: '/api/stores/nearby?latitude=41.8&longitude=-87.6&limit=99999999999999999999', expect: [400, 'validation_failed', ['limit']] },
@@ -293,7 +283,7 @@ const CASES = [
   { g: 'big', name: 'refresh token filling 4 KiB', method: 'POST', path: '/api/auth/refresh-token', json: fill('{"refreshToken":"', '"}', 4096), expect: [400, 'validation_failed', ['refreshToken']] },
   { g: 'big', name: 'payment id of 1 MiB (route limit 64 KiB)', method: 'POST', path: '/webhooks/payment', sign: true, json: ev({ id: 'i'.repeat(MiB) }), expect: [413, 'payload_too_large'] },
   { g: 'big', name: 'payment id filling 64 KiB', method: 'POST', path: '/webhooks/payment', sign: true, json: fill('{"type":"payment.succeeded","orderId":"00000000-0000-4000-8000-000000000000","amount":1,"currency":"USD","id":"evt_hostile_', '"}', 65536), expect: [400, 'validation_failed', ['id']] },
-  { g: 'big', name: '60,000 unknown keys answered within 2 s', bug: 'B2', as: C, method: 'POST', path: '/api/cart/items', json: unknownKeys(60000), deadline: 2000, expect: [400, 'validation_failed'] },
+  { g: 'big', name: '60,000 unknown keys answered within 2 s', as: C, method: 'POST', path: '/api/cart/items', json: unknownKeys(60000), deadline: 2000, expect: [400, 'validation_failed'] },
   { g: 'big', name: 'a query string of 1 MiB', raw: raw([`GET /api/stores/nearby?latitude=${'1'.repeat(MiB)}&longitude=0 HTTP/1.1`, 'Host: x']), answers: [mhd(414)] },
   { g: 'big', name: 'a header of 1 MiB', raw: raw(['GET /health HTTP/1.1', 'Host: x', `X-Big: ${'b'.repeat(MiB)}`]), answers: [mhd(431)] },
 
@@ -345,7 +335,7 @@ const CASES = [
   { g: 'utf8', name: 'Idempotency-Key in UTF-8 (not visible ASCII)', as: C, method: 'POST', path: '/api/orders', key: Buffer.from('clé').toString('latin1'), json: '{"storeId":"store_42","deliveryType":"pickup"}', expect: [400, 'validation_failed', ['Idempotency-Key']] },
   { g: 'utf8', name: 'Authorization with byte 0xFF', method: 'GET', path: '/api/auth/me', headers: { authorization: 'Bearer \xff\xfe' }, expect: [401, 'invalid_token'] },
   { g: 'utf8', name: 'an invalid escape whose quote in the message ends inside a character, unauthenticated (own proxy)', ownProxy: true, method: 'POST', path: '/api/auth/login', body: Buffer.from('{"email":"\\u00é"}'), expect: [400, 'invalid_json'] },
-  { g: 'utf8', name: 'an extension message cut inside a character (own proxy)', bug: 'B1', ownProxy: true, as: A, method: 'PUT', path: '/api/stores/store_42', json: J({ hoursExceptions: { [`${'a'.repeat(31)}é`]: [] } }), expect: [400, 'validation_failed'] },
+  { g: 'utf8', name: 'an extension message cut inside a character (own proxy)', ownProxy: true, as: A, method: 'PUT', path: '/api/stores/store_42', json: J({ hoursExceptions: { [`${'a'.repeat(31)}é`]: [] } }), expect: [400, 'validation_failed'] },
 
   // --- NUL bytes ---------------------------------------------------------------------
   { g: 'nul', name: 'path storeId%00', method: 'GET', path: '/api/stores/store_42%00', expect: [404, 'not_found'] },
@@ -410,7 +400,7 @@ const CASES = [
   { g: 'headers', name: 'bare CR in Idempotency-Key', raw: (t) => raw(['POST /api/orders HTTP/1.1', 'Host: x', `Authorization: Bearer ${t.customer}`, 'Idempotency-Key: k\rX-Injected: y', 'Content-Type: application/json', `Content-Length: ${PICKUP.length}`, 'Connection: close'], PICKUP), answers: [json(400, 'validation_failed', ['Idempotency-Key'])], noHeaders: ['x-injected'] },
   { g: 'headers', name: 'bare CR in Origin before Access-Control-Allow-Origin', raw: raw(['GET /api/hostile-no-route HTTP/1.1', 'Host: x', 'Origin: https://evil.example\rAccess-Control-Allow-Origin: *', 'Connection: close']), answers: [json(404, 'not_found')], noHeaders: ['access-control-allow-origin'] },
   { g: 'headers', name: 'CRLF smuggled as a header of its own: Authorization forged', raw: raw(['GET /api/auth/me HTTP/1.1', 'Host: x', 'X-Note: a', 'Authorization: Bearer forged.token.here', 'Connection: close']), answers: [json(401, 'invalid_token')] },
-  { g: 'headers', name: 'an obs-fold hiding an Authorization line', raw: (t) => raw(['GET /api/auth/me HTTP/1.1', 'Host: x', 'X-Note: a', ` Authorization: Bearer ${t.admin}`, 'Connection: close']), answers: [json(401, 'unauthorized')] },
+  { g: 'headers', name: 'an obs-fold hiding an Authorization line (refused: the fold shows in the joined name)', raw: (t) => raw(['GET /api/auth/me HTTP/1.1', 'Host: x', 'X-Note: a', ` Authorization: Bearer ${t.admin}`, 'Connection: close']), answers: [json(400, 'bad_request')], validate: false },
   { g: 'headers', name: '%0d%0a in the path', method: 'GET', path: '/api/stores/store_42%0d%0aSet-Cookie:%20session=evil', expect: [404, 'not_found'], noHeaders: ['set-cookie'] },
   { g: 'headers', name: '%0d%0a in a query value', method: 'GET', path: '/api/stores/nearby?latitude=1%0d%0aX-Injected:%20yes&longitude=1', expect: [400, 'validation_failed', ['latitude']], noHeaders: ['x-injected'] },
 
@@ -458,7 +448,7 @@ const CASES = [
   { g: 'dates', name: 'opening hours closing 24:01', as: A, method: 'PUT', path: '/api/stores/store_42', json: '{"openingHours":{"monday":[{"opens":"08:00","closes":"24:01"}]}}', expect: [400, 'validation_failed', ['openingHours.monday[0].closes']] },
   { g: 'dates', name: 'opening hours opening 24:00', as: A, method: 'PUT', path: '/api/stores/store_42', json: '{"openingHours":{"monday":[{"opens":"24:00","closes":"02:00"}]}}', expect: [400, 'validation_failed', ['openingHours.monday[0].opens']] },
   { g: 'dates', name: 'cursor at 1e999 microseconds', as: C, method: 'GET', path: `/api/orders?cursor=1e999.${NIL}`, expect: [400, 'validation_failed', ['cursor']] },
-  { g: 'dates', name: 'cursor at 99999999999999999999 microseconds (overflows)', bug: 'B11', as: M, method: 'GET', path: `/api/stores/store_42/orders?cursor=99999999999999999999.${NIL}`, expect: [400, 'validation_failed', ['cursor']] },
+  { g: 'dates', name: 'cursor at 99999999999999999999 microseconds (overflows)', as: M, method: 'GET', path: `/api/stores/store_42/orders?cursor=99999999999999999999.${NIL}`, expect: [400, 'validation_failed', ['cursor']] },
   { g: 'dates', name: 'signature from 1970', method: 'POST', path: '/webhooks/payment', sign: { t: 0 }, json: ev({ currency: 'usd' }), expect: [401, 'invalid_signature'] },
   { g: 'dates', name: 'signature from the year 33658', method: 'POST', path: '/webhooks/payment', sign: { t: 999999999999 }, json: ev({ currency: 'usd' }), expect: [401, 'invalid_signature'] },
   { g: 'dates', name: 'signature at t=-1', method: 'POST', path: '/webhooks/payment', headers: { 'multistore-signature': `t=-1,v1=${'0'.repeat(64)}` }, json: ev({ currency: 'usd' }), expect: [401, 'invalid_signature'] },
@@ -495,14 +485,20 @@ const CASES = [
   { g: 'http', name: 'a method of 3,000 letters', raw: raw([`${'A'.repeat(3000)} /health HTTP/1.1`, 'Host: x', 'Connection: close']), answers: [json(405, 'method_not_allowed')] },
 
   // --- malformed HTTP and smuggling shapes, over raw sockets ----------------------------------------------------
-  { g: 'smuggling', name: 'Content-Length and Transfer-Encoding', bug: 'B4', smuggle: true, raw: raw(['POST /api/auth/login HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Content-Length: 4', 'Transfer-Encoding: chunked'], '0\r\n\r\n'), answers: [any(400)] },
-  { g: 'smuggling', name: 'two Content-Lengths that differ', bug: 'B3', smuggle: true, raw: raw(['POST /api/auth/login HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Content-Length: 2', `Content-Length: ${2 + SMUGGLED.length}`], '{}'), answers: [any(400)] },
-  { g: 'smuggling', name: 'two Transfer-Encodings, the last not chunked', bug: 'B5', smuggle: true, raw: raw(['POST /api/auth/login HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Transfer-Encoding: chunked', 'Transfer-Encoding: identity'], '2\r\n{}\r\n0\r\n\r\n'), answers: [any(400)] },
-  { g: 'smuggling', name: 'Transfer-Encoding: identity', bug: 'B5', smuggle: true, raw: raw(['POST /api/auth/login HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Transfer-Encoding: identity'], '{}'), answers: [any(400)] },
-  { g: 'smuggling', name: 'Transfer-Encoding: chunked, identity', bug: 'B5', smuggle: true, raw: raw(['POST /api/auth/login HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Transfer-Encoding: chunked, identity'], '2\r\n{}\r\n0\r\n\r\n'), answers: [any(400)] },
-  { g: 'smuggling', name: 'Transfer-Encoding: xchunked', bug: 'B5', smuggle: true, raw: raw(['POST /api/auth/login HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Transfer-Encoding: xchunked'], '2\r\n{}\r\n0\r\n\r\n'), answers: [any(400)] },
-  { g: 'smuggling', name: '"Transfer-Encoding :" (space before the colon)', bug: 'B7', smuggle: true, raw: raw(['POST /api/auth/login HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Transfer-Encoding : chunked', 'Content-Length: 2'], '{}'), answers: [any(400)] },
-  { g: 'smuggling', name: 'an obs-folded Content-Length', bug: 'B6', smuggle: true, raw: raw(['POST /api/auth/login HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Content-Length: 2', ' Content-Length: 0'], '{}'), answers: [any(400)] },
+  { g: 'smuggling', name: 'Content-Length and Transfer-Encoding', smuggle: true, raw: raw(['POST /api/auth/login HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Content-Length: 4', 'Transfer-Encoding: chunked'], '0\r\n\r\n'), answers: [any(400)] },
+  { g: 'smuggling', name: 'two Content-Lengths that differ', smuggle: true, raw: raw(['POST /api/auth/login HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Content-Length: 2', `Content-Length: ${2 + SMUGGLED.length}`], '{}'), answers: [any(400)] },
+  { g: 'smuggling', name: 'two Transfer-Encodings, the last not chunked', smuggle: true, raw: raw(['POST /api/auth/login HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Transfer-Encoding: chunked', 'Transfer-Encoding: identity'], '2\r\n{}\r\n0\r\n\r\n'), answers: [any(400)] },
+  { g: 'smuggling', name: 'Transfer-Encoding: identity', smuggle: true, raw: raw(['POST /api/auth/login HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Transfer-Encoding: identity'], '{}'), answers: [any(400)] },
+  { g: 'smuggling', name: 'Transfer-Encoding: chunked, identity', smuggle: true, raw: raw(['POST /api/auth/login HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Transfer-Encoding: chunked, identity'], '2\r\n{}\r\n0\r\n\r\n'), answers: [any(400)] },
+  { g: 'smuggling', name: 'Transfer-Encoding: xchunked', smuggle: true, raw: raw(['POST /api/auth/login HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Transfer-Encoding: xchunked'], '2\r\n{}\r\n0\r\n\r\n'), answers: [any(400)] },
+  { g: 'smuggling', name: '"Transfer-Encoding :" (space before the colon)', smuggle: true, raw: raw(['POST /api/auth/login HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Transfer-Encoding : chunked', 'Content-Length: 2'], '{}'), answers: [any(400)] },
+  { g: 'smuggling', name: 'an obs-folded Content-Length', smuggle: true, raw: raw(['POST /api/auth/login HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Content-Length: 2', ' Content-Length: 0'], '{}'), answers: [any(400)] },
+  { g: 'smuggling', name: 'an obs-folded continuation of token characters after Content-Length', smuggle: true, raw: raw(['POST /api/auth/login HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Content-Length: 2', ' 0'], '{}'), answers: [any(400)] },
+  { g: 'smuggling', name: 'an obs-folded first header line', smuggle: true, raw: raw(['POST /api/auth/login HTTP/1.1', ' Host: x', 'Content-Type: application/json', 'Content-Length: 2'], '{}'), answers: [any(400)] },
+  { g: 'smuggling', name: 'a tab between a header name and its colon', smuggle: true, raw: raw(['POST /api/auth/login HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Content-Length\t: 2'], '{}'), answers: [any(400)] },
+  { g: 'smuggling', name: 'two Content-Lengths that agree', smuggle: true, raw: raw(['POST /api/auth/login HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Content-Length: 2', 'Content-Length: 2'], '{}'), answers: [any(400)] },
+  { g: 'smuggling', name: 'Transfer-Encoding in an HTTP/1.0 request', smuggle: true, raw: raw(['POST /api/auth/login HTTP/1.0', 'Content-Type: application/json', 'Transfer-Encoding: chunked'], '2\r\n{}\r\n0\r\n\r\n'), answers: [any(400)] },
+  { g: 'smuggling', name: 'two Hosts', raw: raw(['GET /api/stores/store_42 HTTP/1.1', 'Host: x', 'Host: y', 'Connection: close']), answers: [any(400)] },
   { g: 'smuggling', name: 'chunk size "zz"', smuggle: true, raw: raw(['POST /api/auth/login HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Transfer-Encoding: chunked'], 'zz\r\n{}\r\n0\r\n\r\n'), answers: [mhd(400)] },
   { g: 'smuggling', name: 'chunk size -1', smuggle: true, raw: raw(['POST /api/auth/login HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Transfer-Encoding: chunked'], '-1\r\n{}\r\n0\r\n\r\n'), answers: [mhd(400)] },
   { g: 'smuggling', name: 'chunk size 0x2', smuggle: true, raw: raw(['POST /api/auth/login HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Transfer-Encoding: chunked'], '0x2\r\n{}\r\n0\r\n\r\n'), answers: [mhd(400)] },
@@ -522,7 +518,7 @@ const CASES = [
   { g: 'smuggling', name: 'the HTTP/2 connection preface', smuggle: true, raw: 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', answers: [mhd(505)] },
   { g: 'smuggling', name: 'a header of 20 KiB', smuggle: true, raw: raw(['GET /health HTTP/1.1', 'Host: x', `X-Big: ${'b'.repeat(20 * 1024)}`]), answers: [mhd(431)] },
   { g: 'smuggling', name: '2,000 headers', smuggle: true, raw: raw(['GET /health HTTP/1.1', 'Host: x', ...Array.from({ length: 2000 }, (_, i) => `X-H${i}: v`)]), answers: [mhd(431)] },
-  { g: 'smuggling', name: 'HTTP/1.1 without Host', bug: 'B8', raw: raw(['GET /api/stores/store_42 HTTP/1.1', 'Connection: close']), answers: [any(400)] },
+  { g: 'smuggling', name: 'HTTP/1.1 without Host', raw: raw(['GET /api/stores/store_42 HTTP/1.1', 'Connection: close']), answers: [any(400)] },
 ];
 
 // The tokens of the table, made before the database snapshot
