@@ -652,3 +652,47 @@ SELECT pg_catalog.pg_extension_config_dump('users', '');
 SELECT pg_catalog.pg_extension_config_dump('store_managers', '');
 SELECT pg_catalog.pg_extension_config_dump('sessions', '');
 SELECT pg_catalog.pg_extension_config_dump('refresh_tokens', '');
+
+------------------------------------------------------------------------------
+-- Privileges.  The API is for the role multistore_api (NOLOGIN, created here
+-- when the cluster has none): the proxy's login role and backend apps are
+-- made members of it.  It may use the schema and execute the API functions,
+-- nothing else: no table, no sequence, no CREATE anywhere.  PUBLIC executes
+-- nothing.  A function of schema multistore is part of the API unless its
+-- definition above revokes it from public (the jobs, the generator, ...);
+-- payment_apply is revoked from public but is the proxy's payment webhook.
+-- So a function added later is granted, and pinned above, without a line
+-- of its own; tests/pgtap/095_privileges.sql checks every one.
+------------------------------------------------------------------------------
+
+DO $roles$
+BEGIN
+	IF to_regrole('multistore_api') IS NULL THEN
+		CREATE ROLE multistore_api NOLOGIN;
+		COMMENT ON ROLE multistore_api IS 'multistore: may execute the API functions of the extension and nothing else; grant it to the proxy''s login role';
+	END IF;
+END
+$roles$;
+
+GRANT USAGE ON SCHEMA multistore TO multistore_api;
+GRANT EXECUTE ON FUNCTION payment_apply(jsonb) TO multistore_api;
+
+DO $grants$
+DECLARE
+	fn regprocedure;
+BEGIN
+	FOR fn IN
+		SELECT p.oid FROM pg_proc p
+		 WHERE p.pronamespace = 'multistore'::regnamespace
+		   AND has_function_privilege('public', p.oid, 'EXECUTE')
+	LOOP
+		EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO multistore_api', fn);
+	END LOOP;
+	FOR fn IN
+		SELECT p.oid FROM pg_proc p
+		 WHERE p.pronamespace IN ('multistore'::regnamespace, 'multistore_internal'::regnamespace)
+	LOOP
+		EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', fn);
+	END LOOP;
+END
+$grants$;
