@@ -108,7 +108,8 @@ ConfigLoad(Config *c, GetEnv getenv_fn, char *err, size_t errlen)
 				 err, errlen) ||
 		!ReadInt(getenv_fn, "MAX_CONNECTIONS_PER_IP", 256, 1, 1000000, &c->max_connections_per_ip, err,
 				 errlen) ||
-		!ReadInt(getenv_fn, "BODY_TIMEOUT", 30, 1, 3600, &c->body_timeout, err, errlen))
+		!ReadInt(getenv_fn, "BODY_TIMEOUT", 30, 1, 3600, &c->body_timeout, err, errlen) ||
+		!ReadInt(getenv_fn, "REPLICA_MAX_LAG", 5, 0, 86400, &c->replica_max_lag, err, errlen))
 		return false;
 	c->max_body_bytes = (size_t) body_bytes;
 
@@ -118,6 +119,18 @@ ConfigLoad(Config *c, GetEnv getenv_fn, char *err, size_t errlen)
 	c->trusted_proxies = Dup(Value(getenv_fn, "TRUSTED_PROXIES"));
 	c->metrics_allow = Dup(Value(getenv_fn, "METRICS_ALLOW"));
 	c->docs_dir = Dup(Value(getenv_fn, "DOCS_DIR"));
+
+	/* a pooler in transaction mode (pgbouncer before 1.21) cannot keep named statements */
+	v = Value(getenv_fn, "DB_PREPARED_STATEMENTS");
+	if (v == NULL || strcmp(v, "on") == 0)
+		c->db_prepared_statements = true;
+	else if (strcmp(v, "off") == 0)
+		c->db_prepared_statements = false;
+	else
+	{
+		snprintf(err, errlen, "DB_PREPARED_STATEMENTS must be on or off (got \"%.20s\")", v);
+		return false;
+	}
 
 	v = Value(getenv_fn, "HSTS");
 	if (v == NULL || strcmp(v, "off") == 0)

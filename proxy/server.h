@@ -25,6 +25,7 @@ typedef struct Server
 	size_t			   nroutes;
 	CompiledRoute	  *compiled;
 	DbPool			  *pool;
+	DbPool			  *replica;		/* DATABASE_READ_URL's, or NULL */
 	JwtKey			   jwt;			/* points into config */
 	RateLimiter		  *limiters[4]; /* by RateClass (none at RATE_NONE); keys "ip:..." and "user:..." */
 	Metrics			  *metrics;
