@@ -16,7 +16,7 @@
 #include "ratelimit.h"
 #include "routes.h"
 
-#define PROXY_VERSION "0.1.0"
+#define PROXY_VERSION "0.2.0"
 
 typedef struct Server
 {
