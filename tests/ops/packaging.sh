@@ -18,12 +18,13 @@ port=56347
 work="$MS_RUN/ops-packaging-work"
 
 pg_pid=
+pgdir=
 cleanup() {
   if [ -n "$pg_pid" ]; then
-    [ -s "$work/pgdata/postmaster.pid" ] && kill -TERM "$(head -1 "$work/pgdata/postmaster.pid")" 2>/dev/null
+    [ -s "$pgdir/pgdata/postmaster.pid" ] && kill -TERM "$(head -1 "$pgdir/pgdata/postmaster.pid")" 2>/dev/null
     wait "$pg_pid" 2>/dev/null
   fi
-  rm -rf "$work/pgdata" "$work/sock"
+  scripts/cluster remove ops-entrypoint >/dev/null 2>&1
 }
 trap cleanup EXIT
 rm -rf "$work" && mkdir -p "$work"
@@ -57,11 +58,11 @@ ok $? "the extension builds from the zip (PGXS)"
 rm -rf "$work/unzipped"
 
 # --- the database image's entrypoint, for real ----------------------------------------
-mkdir -p "$work/pgdata" "$work/sock"
-if [ "$(id -u)" = 0 ]; then chown "$(pg_os_user)" "$work" "$work/pgdata" "$work/sock"; fi
-chmod 700 "$work/pgdata"
+scripts/cluster remove ops-entrypoint >/dev/null 2>&1
+pgdir=$(scripts/cluster dir ops-entrypoint) || die "no directory for the data"
+as_pg mkdir -m 700 "$pgdir/pgdata"
 entrypoint() {
-  as_pg env PGDATA="$work/pgdata" PGPORT=$port LISTEN_ADDRESSES=127.0.0.1 PGSOCKET_DIR="$work/sock" \
+  as_pg env PGDATA="$pgdir/pgdata" PGPORT=$port LISTEN_ADDRESSES=127.0.0.1 PGSOCKET_DIR="$pgdir/sock" \
     POSTGRES_DB=multistore POSTGRES_PASSWORD=pg-secret-1 PROXY_DB_PASSWORD=proxy-secret-2 SEED_SAMPLE_DATA=1 \
     PATH="$PATH" "$MS_ROOT/scripts/db-entrypoint" >> "$work/entrypoint.log" 2>&1 &
   pg_pid=$!
@@ -73,7 +74,7 @@ entrypoint() {
   return 1
 }
 stop_pg() {
-  [ -s "$work/pgdata/postmaster.pid" ] && kill -TERM "$(head -1 "$work/pgdata/postmaster.pid")" 2>/dev/null
+  [ -s "$pgdir/pgdata/postmaster.pid" ] && kill -TERM "$(head -1 "$pgdir/pgdata/postmaster.pid")" 2>/dev/null
   wait "$pg_pid" 2>/dev/null
   pg_pid=
 }

@@ -5,7 +5,7 @@
 #
 # For each release, as a DBA would meet it: the release's own library and
 # install script, built from its commit (git archive) into a copy of this
-# PostgreSQL installation (hard links; .run/ops-upgrade-work/pg-<version>), run
+# PostgreSQL installation (hard links; .run/ops-upgrade-pg/pg-<version>), run
 # a cluster "ops-upgrade" on 127.0.0.1:56346 with pg_cron; create the
 # extension at that version, fill it through that version's SQL API
 # (sql/seed.sql, tests/ops/fill.sql), schedule its pg_cron jobs.  Then the
@@ -31,6 +31,8 @@ real_pg_config=$(command -v pg_config)
 cleanup() {
   stop_proxy
   [ -n "${MS_KEEP_OPS_CLUSTERS:-}" ] || scripts/cluster remove ops-upgrade >/dev/null 2>&1
+  # the copies of PostgreSQL (hard links where the file system allows, else 100 MB each)
+  scripts/cluster remove ops-upgrade-pg >/dev/null 2>&1
 }
 trap cleanup EXIT
 mkdir -p "$work"
@@ -41,8 +43,10 @@ mkdir -p "$work"
 # old_install VERSION COMMIT: a copy of this PostgreSQL installation with
 # the release's library, control file and install script; prints its bindir
 old_install() {
-  local version=$1 commit=$2 src="$work/src-$1" root="$work/pg-$1"
+  local version=$1 commit=$2 src="$work/src-$1" root
   local bindir pkglibdir sharedir prefix rel
+  # where PostgreSQL's user can reach it (scripts/cluster's rule), and not in the cluster's own directory
+  root="$(scripts/cluster dir ops-upgrade-pg)/pg-$version" || return 1
   if [ ! -f "$src/multistore.so" ] || [ "$(cat "$src/.commit" 2>/dev/null)" != "$commit" ]; then
     rm -rf "$src" && mkdir -p "$src"
     git archive "$commit" Makefile multistore.control extension sql | tar -x -C "$src" || return 1
@@ -63,7 +67,6 @@ old_install() {
   rm -f "$root/${pkglibdir#"$prefix"}/multistore.so" "$root/${sharedir#"$prefix"}"/extension/multistore*
   cp "$src/multistore.so" "$root/${pkglibdir#"$prefix"}/multistore.so"
   cp "$src/multistore.control" "$src/sql/multistore--$version.sql" "$root/${sharedir#"$prefix"}/extension/"
-  if [ "$(id -u)" = 0 ]; then chmod -R a+rX "$root"; fi
   echo "$root/${bindir#"$prefix"}"
 }
 
