@@ -70,8 +70,14 @@ is "$(sql -c "SELECT last_archived_wal >= '$segment' FROM pg_stat_archiver")" t 
 restored="$dir/restored"
 as_pg "$MS_ROOT/scripts/pitr-restore" "$dir/base" "$dir/archive" "$target" "$restored" "$restore_port" 2>&1 | sed 's/^/    /'
 ok "${PIPESTATUS[0]}" "scripts/pitr-restore prepared $restored"; bail
-as_pg "$PG_BINDIR/pg_ctl" -D "$restored" -l "$dir/restored.log" -w -t 60 start >/dev/null
-ok $? "the recovered server starts"; bail
+# (its port may be held by a client connection for a moment: see scripts/cluster)
+for attempt in $(seq 1 10); do
+  as_pg "$PG_BINDIR/pg_ctl" -D "$restored" -l "$dir/restored.log" -w -t 60 start >/dev/null && break
+  tail -5 "$dir/restored.log" | grep -q "Address already in use" || break
+  sleep 1
+done
+pg_ctl_status=$(as_pg "$PG_BINDIR/pg_ctl" -D "$restored" status >/dev/null 2>&1; echo $?)
+ok "$pg_ctl_status" "the recovered server starts"; bail
 rurl="postgresql://postgres@127.0.0.1:$restore_port/$db"
 for _ in $(seq 1 100); do
   [ "$(psql "$rurl" -XAtc 'SELECT pg_is_in_recovery()' 2>/dev/null)" = f ] && break
