@@ -114,6 +114,9 @@ RESET ROLE;
 -- raises.  Control: a plain function without a pinned path is hijacked.
 ------------------------------------------------------------------------------
 
+SELECT pg_temp.add_store('t_hj', -62.5, 0);
+SELECT pg_temp.add_product('t_hj_p', 3.00);
+INSERT INTO multistore.inventory (store_id, product_id, bucket, on_hand) VALUES ('t_hj', 't_hj_p', 0, 10);
 CREATE ROLE ms_t_evil IN ROLE multistore_api;
 CREATE SCHEMA ms_t_evil AUTHORIZATION ms_t_evil;
 SET LOCAL ROLE ms_t_evil;
@@ -162,16 +165,16 @@ SELECT matches(pg_temp.under_evil_path($$SELECT lower('X')$$), 'hijacked by ms_t
                'control: an unqualified call in the caller''s own SQL reaches ms_t_evil');
 SELECT matches(pg_temp.under_evil_path($$SELECT 'a'::text = 'b'::text$$), 'hijacked by ms_t_evil.text = text',
                'control: so does an operator');
-SELECT is(pg_temp.under_evil_path($$SELECT multistore.stores_nearby(0, 0, 1)$$), 'ok', 'stores_nearby is not hijacked');
-SELECT is(pg_temp.under_evil_path($$SELECT multistore.store_get('store_1')$$), 'ok', 'store_get is not hijacked');
-SELECT is(pg_temp.under_evil_path($$SELECT multistore.store_availability('store_1', '{prod_1}')$$), 'ok',
+SELECT is(pg_temp.under_evil_path($$SELECT multistore.stores_nearby(-62.5, 0, 1)$$), 'ok', 'stores_nearby is not hijacked');
+SELECT is(pg_temp.under_evil_path($$SELECT multistore.store_get('t_hj')$$), 'ok', 'store_get is not hijacked');
+SELECT is(pg_temp.under_evil_path($$SELECT multistore.store_availability('t_hj', '{t_hj_p}')$$), 'ok',
           'store_availability is not hijacked');
 SELECT is(pg_temp.under_evil_path($$SELECT multistore.account_register('{"email":" Evil-Test@Example.com","password":"correct horse battery","firstName":"E","lastName":"V"}')$$),
           'ok', 'account_register (lower, btrim, gen_random_uuid, digest, now) is not hijacked');
 SELECT is(pg_temp.under_evil_path($$CREATE TEMP TABLE evil_session AS
   SELECT (multistore.session_login('{"email":"evil-test@example.com","password":"correct horse battery"}')->'session'->>'id')::uuid AS id$$),
           'ok', 'session_login is not hijacked');
-SELECT is(pg_temp.under_evil_path($$SELECT multistore.cart_add_item((SELECT id FROM evil_session), '{"productId":"prod_1","quantity":2}')$$),
+SELECT is(pg_temp.under_evil_path($$SELECT multistore.cart_add_item((SELECT id FROM evil_session), '{"productId":"t_hj_p","quantity":2}')$$),
           'ok', 'cart_add_item is not hijacked');
 SELECT is(pg_temp.under_evil_path($$SELECT multistore.health()$$), 'ok', 'health is not hijacked');
 RESET ROLE;
