@@ -4,10 +4,11 @@
 # "backup").
 #
 # The source is make test's database ($OPS_ADMIN_URL) after every other
-# suite ran in it, plus tests/ops/fill.sql (rows in every table through the
-# API; it fails on a table left empty) and pg_cron's jobs.  scripts/backup
-# (pg_dump -Fc) writes the dump (retention and upload tried too); a fresh
-# cluster "ops-restore" on 127.0.0.1:56342 gets it through scripts/restore.
+# suite ran in it, plus tests/ops/fill*.sql (rows in every table through
+# the API; tests/ops/filled.sql fails on a table left empty) and pg_cron's
+# jobs.  scripts/backup (pg_dump -Fc) writes the dump (retention and
+# upload tried too); a fresh cluster "ops-restore" on 127.0.0.1:56342 gets
+# it through scripts/restore.
 # Then, per table of the extension, the row count and an md5 of every row
 # must be equal on both sides, the jobs too; and a proxy on 127.0.0.1:6102
 # in front of the restored database serves what fill.sql wrote
@@ -30,8 +31,8 @@ rm -rf "$work" && mkdir -p "$work/backups" "$work/uploaded"
 
 # --- the source ---------------------------------------------------------------
 if [ -z "$(psql "$src" -XAtc "SELECT 1 FROM multistore.stores WHERE id = 'ops_store'")" ]; then
-  psql "$src" -X -q -o /dev/null -f tests/ops/fill.sql
-  ok $? "fill.sql put rows in every table of the extension through its API" ; bail
+  fill "$src"
+  ok $? "tests/ops/fill*.sql put rows in every table of the extension through its API" ; bail
 fi
 psql "$src" -X -qAt -o /dev/null -c "SELECT multistore.jobs_schedule()" -c "SELECT multistore.reservations_expire(), multistore.orders_expire()"
 ok $? "the source has its pg_cron jobs, and nothing overdue (the sweeps ran)"

@@ -88,3 +88,17 @@ SELECT multistore.inventory_set(:'admin', 'store_1', p, '{"onHand":1000000}') FR
 SELECT multistore.session_logout(:'admin');
 SQL
 }
+
+# fill URL [VERSION]: rows in every table through the API: tests/ops/fill.sql
+# (0.1.0's calls), then each tests/ops/fill-<v>.sql up to VERSION (default:
+# all), oldest first; then tests/ops/filled.sql fails on a table left empty
+fill() {
+  local url=$1 upto=${2:-} f v
+  psql "$url" -X -q -o /dev/null -f "$MS_ROOT/tests/ops/fill.sql" || return 1
+  for f in $(ls "$MS_ROOT"/tests/ops/fill-*.sql 2>/dev/null | sort -V); do
+    v=$(basename "$f" .sql); v=${v#fill-}
+    if [ -n "$upto" ] && [ "$(printf '%s\n%s\n' "$v" "$upto" | sort -V | tail -1)" != "$upto" ]; then continue; fi
+    psql "$url" -X -q -o /dev/null -f "$f" || return 1
+  done
+  psql "$url" -X -q -o /dev/null -f "$MS_ROOT/tests/ops/filled.sql"
+}

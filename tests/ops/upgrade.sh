@@ -7,8 +7,9 @@
 # install script, built from its commit (git archive) into a copy of this
 # PostgreSQL installation (hard links; .run/ops-upgrade-pg/pg-<version>), run
 # a cluster "ops-upgrade" on 127.0.0.1:56346 with pg_cron; create the
-# extension at that version, fill it through that version's SQL API
-# (sql/seed.sql, tests/ops/fill.sql), schedule its pg_cron jobs.  Then the
+# extension at that version, fill it through that version's SQL API (its
+# own sql/seed.sql, then tests/ops/fill.sql and the fill-<v>.sql of the
+# versions up to it), schedule its pg_cron jobs.  Then the
 # same data directory is started with the current installation and
 # scripts/migrate (make migrate) runs ALTER EXTENSION multistore UPDATE.
 # Checked: (a) every row of every table, over the columns it had, is
@@ -88,8 +89,9 @@ while read -r version commit; do
   PATH="$old_bin:$PATH" DATABASE_URL=$url scripts/migrate 2>&1 | sed 's/^/    /'
   is "$(psql "$url" -XAtc "SELECT extversion || ' ' || (multistore.health()::jsonb->>'libraryVersion') FROM pg_extension WHERE extname = 'multistore'")" \
      "$version $version" "multistore $version created, running its own library"; bail
-  DATABASE_URL=$url scripts/seed >/dev/null && psql "$url" -X -q -o /dev/null -f tests/ops/fill.sql
-  ok $? "filled through $version's SQL API (sql/seed.sql, tests/ops/fill.sql: every table)"; bail
+  # the release's own sample data, then the calls of its API (fill.sql and fill-<v>.sql up to it)
+  psql "$url" -X -q -o /dev/null -v ON_ERROR_STOP=1 -f "$work/src-$version/sql/seed.sql" && fill "$url" "$version"
+  ok $? "filled through $version's SQL API ($version's sql/seed.sql, tests/ops/fill*.sql: every table)"; bail
   psql "$url" -X -qAt -o /dev/null -c "SELECT multistore.jobs_schedule()" -c "SELECT multistore.reservations_expire(), multistore.orders_expire()"
   ok $? "its pg_cron jobs scheduled"
   jobs_before=$(cron_jobs "$url")
