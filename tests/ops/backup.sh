@@ -91,6 +91,14 @@ is "$(psql "$dst" -XAtc "SELECT extversion FROM pg_extension WHERE extname = 'mu
 DATABASE_URL=$dst scripts/restore "$file" 2>/dev/null
 [ $? -ne 0 ]
 ok $? "scripts/restore refuses a database that already holds multistore"
+# a database where pg_cron does not run (it runs in one database per cluster)
+psql "$dst" -XAtqc "CREATE DATABASE multistore_elsewhere"
+elsewhere=$(scripts/cluster url ops-restore "$restore_port" multistore_elsewhere)
+DATABASE_URL=$elsewhere scripts/restore "$file" 2> "$work/restore-elsewhere.log"
+ok $? "restored into a database without pg_cron too"
+grep -q "pg_cron is not preloaded for this database: its jobs are left out" "$work/restore-elsewhere.log"
+ok $? "leaving pg_cron and its jobs out, and saying so"
+is "$(fingerprint "$elsewhere")" "$after" "with every row of the extension's tables all the same"
 
 # --- the restored database serves -----------------------------------------------
 proxy_url=$(DATABASE_URL=$dst scripts/proxy-role multistore_proxy)
