@@ -15,7 +15,7 @@
 # (tests/ops/journey.mjs restored).  About 15 s.
 source "$(dirname "$0")/../../scripts/lib.sh"
 source "$(dirname "$0")/lib.sh"
-cd "$MS_ROOT"
+cd "$MS_ROOT" || exit 1
 src=${OPS_ADMIN_URL:-${DATABASE_URL:?}}
 restore_port=56342
 proxy_port=6102
@@ -46,7 +46,7 @@ touch -d '20 days ago' "$work/backups/multistore-$db-20000101T000000Z-v0.0.1.dum
 touch -d '2 days ago' "$work/backups/multistore-$db-20000102T000000Z-v0.0.1.dump"
 
 # --- the backup (the source must not change while it runs: checked around it) ----------
-for attempt in 1 2 3; do
+for _ in 1 2 3; do
   before=$(fingerprint "$src")
   file=$(DATABASE_URL=$src BACKUP_RETENTION_DAYS=7 BACKUP_UPLOAD_COMMAND="cp \"\$1\" '$work/uploaded/'" \
          scripts/backup "$work/backups" 2> "$work/backup.log")

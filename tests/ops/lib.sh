@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/ops/lib.sh: what the operations tests share (sourced after
 # scripts/lib.sh): TAP output, the proxy, table fingerprints.
 

@@ -13,7 +13,7 @@
 # again on it, it updates and serves.  About 30 s.
 source "$(dirname "$0")/../../scripts/lib.sh"
 source "$(dirname "$0")/lib.sh"
-cd "$MS_ROOT"
+cd "$MS_ROOT" || exit 1
 port=56347
 work="$MS_RUN/ops-packaging-work"
 

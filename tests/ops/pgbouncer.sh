@@ -15,7 +15,7 @@
 # statements fails under the same pooling.  About 10 s.
 source "$(dirname "$0")/../../scripts/lib.sh"
 source "$(dirname "$0")/lib.sh"
-cd "$MS_ROOT"
+cd "$MS_ROOT" || exit 1
 admin_url=${OPS_ADMIN_URL:-${DATABASE_URL:?}}
 bouncer_port=6110
 control_port=6111

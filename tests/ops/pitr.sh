@@ -11,7 +11,7 @@
 # and promotes itself.  About 15 s.
 source "$(dirname "$0")/../../scripts/lib.sh"
 source "$(dirname "$0")/lib.sh"
-cd "$MS_ROOT"
+cd "$MS_ROOT" || exit 1
 port=56344
 restore_port=56345
 db=multistore_pitr
@@ -71,7 +71,7 @@ restored="$dir/restored"
 as_pg "$MS_ROOT/scripts/pitr-restore" "$dir/base" "$dir/archive" "$target" "$restored" "$restore_port" 2>&1 | sed 's/^/    /'
 ok "${PIPESTATUS[0]}" "scripts/pitr-restore prepared $restored"; bail
 # (its port may be held by a client connection for a moment: see scripts/cluster)
-for attempt in $(seq 1 10); do
+for _ in $(seq 1 10); do
   as_pg "$PG_BINDIR/pg_ctl" -D "$restored" -l "$dir/restored.log" -w -t 60 start >/dev/null && break
   tail -5 "$dir/restored.log" | grep -q "Address already in use" || break
   sleep 1

@@ -14,7 +14,7 @@
 # primary answers.  /metrics counts each case.  About 15 s.
 source "$(dirname "$0")/../../scripts/lib.sh"
 source "$(dirname "$0")/lib.sh"
-cd "$MS_ROOT"
+cd "$MS_ROOT" || exit 1
 primary=${OPS_ADMIN_URL:-${DATABASE_URL:?}}
 standby_port=56343
 proxy_port=6103

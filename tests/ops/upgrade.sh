@@ -21,7 +21,7 @@
 # (127.0.0.1:6104).  Needs the git history (a full clone).  About 40 s.
 source "$(dirname "$0")/../../scripts/lib.sh"
 source "$(dirname "$0")/lib.sh"
-cd "$MS_ROOT"
+cd "$MS_ROOT" || exit 1
 port=56346
 proxy_port=6104
 db=multistore_upgrade
