@@ -89,6 +89,17 @@ migrate:
 seed:
 	@scripts/seed
 
+# Operations (README, "Operations"), each against $DATABASE_URL as its owner:
+# the proxy's login role; a pg_dump -Fc backup (BACKUP_DIR, retention,
+# upload); a restore of FILE into an empty database.
+.PHONY: proxy-role backup restore
+proxy-role:
+	@scripts/proxy-role
+backup:
+	@scripts/backup
+restore:
+	@scripts/restore "$(FILE)"
+
 bench:
 	@scripts/bench
 

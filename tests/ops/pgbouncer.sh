@@ -28,6 +28,14 @@ read -r db_host db_port <<< "$host_port"
 DATABASE_URL=$admin_url scripts/proxy-role multistore_proxy >/dev/null || die "cannot create the proxy's role"
 stock_up "$admin_url" || die "cannot stock store_1 for the journeys"
 
+# every function of the route table is one the proxy's role may execute (each overload)
+routed=$("${MS_PROXY_BIN:-proxy/multistore-proxy}" --routes | grep -o 'multistore\.[a-z_0-9]*' | sort -u | tr '\n' ' ')
+denied=$(psql "$admin_url" -XAt -v ON_ERROR_STOP=1 -c "SELECT coalesce(string_agg(p.oid::regprocedure::text, ' '), '')
+  FROM pg_proc p WHERE p.pronamespace = 'multistore'::regnamespace
+   AND p.proname = ANY (string_to_array(trim('${routed//multistore./}'), ' '))
+   AND NOT has_function_privilege('multistore_proxy', p.oid, 'EXECUTE')")
+is "${denied:-none}" none "multistore_proxy may execute every function of the route table ($(wc -w <<< "$routed") functions)"
+
 dir=$(mktemp -d /tmp/multistore-pgbouncer.XXXXXX) || die "mktemp failed"
 bouncer_pid=
 cleanup() {
