@@ -103,7 +103,7 @@ SELECT format('SELECT %L, count(*), md5(coalesce(string_agg(r::text, E''\n'' ORD
  WHERE c.relnamespace IN ('multistore'::regnamespace, 'multistore_internal'::regnamespace) AND c.relkind = 'r'
  GROUP BY c.oid ORDER BY 1
 SQL
-  rows_before=$(psql "$url" -XAt -v ON_ERROR_STOP=1 -c 'SET timezone = UTC' -f "$work/rows-$version.sql")
+  rows_before=$(psql "$url" -XAtq -v ON_ERROR_STOP=1 -c 'SET timezone = UTC' -f "$work/rows-$version.sql")
   note "$(echo "$rows_before" | wc -l) tables, $(echo "$rows_before" | awk -F'|' '{n += $2} END {print n}') rows"
 
   # --- the current installation on the same data directory, then make migrate ---------
@@ -113,7 +113,7 @@ SQL
   ok "${PIPESTATUS[0]}" "make migrate (ALTER EXTENSION multistore UPDATE) on the current installation"
   is "$(psql "$url" -XAtc "SELECT extversion || ' ' || (multistore.health()::jsonb->>'libraryVersion') FROM pg_extension WHERE extname = 'multistore'")" \
      "$current $current" "now multistore $current, with its library"
-  rows_after=$(psql "$url" -XAt -v ON_ERROR_STOP=1 -c 'SET timezone = UTC' -f "$work/rows-$version.sql" 2>&1)
+  rows_after=$(psql "$url" -XAtq -v ON_ERROR_STOP=1 -c 'SET timezone = UTC' -f "$work/rows-$version.sql" 2>&1)
   if [ "$rows_after" = "$rows_before" ]; then
     ok 0 "(a) no row lost or changed: every table, over the columns it had, has the same count and md5"
   else
