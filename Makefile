@@ -2,14 +2,14 @@
 # command.  `make run` and `make test` are the two a newcomer needs.
 
 EXTENSION = multistore
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 
 MODULE_big = multistore
 OBJS = $(patsubst %.c,%.o,$(wildcard extension/*.c))
 DATA = $(wildcard sql/$(EXTENSION)--*--*.sql)
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 SHLIB_LINK = -largon2
-PG_CPPFLAGS = -Iextension
+PG_CPPFLAGS = -Iextension -DMULTISTORE_VERSION='"$(EXTVERSION)"'
 PG_CFLAGS = -Werror -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 
 # The pgTAP suites run through our own installcheck below.
@@ -99,6 +99,17 @@ migrate:
 # Load the sample data into $DATABASE_URL (idempotent).
 seed:
 	@scripts/seed
+
+# Operations (README, "Operations"), each against $DATABASE_URL as its owner:
+# the proxy's login role; a pg_dump -Fc backup (BACKUP_DIR, retention,
+# upload); a restore of FILE into an empty database.
+.PHONY: proxy-role backup restore
+proxy-role:
+	@scripts/proxy-role
+backup:
+	@scripts/backup
+restore:
+	@scripts/restore "$(FILE)"
 
 bench:
 	@scripts/bench

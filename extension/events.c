@@ -199,7 +199,27 @@ ms_events_since(PG_FUNCTION_ARGS)
 }
 
 /*
- * multistore_internal.events_fetch(after_id, ids, max_results) returns
+ * multistore.events_last_id(): the last event's id (0: none), where
+ * a new listener starts (the proxy's role reads no table).
+ */
+PG_FUNCTION_INFO_V1(ms_events_last_id);
+Datum
+ms_events_last_id(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr last_plan = NULL;
+	bool			  isnull;
+	int64			  last;
+
+	SPI_connect();
+	MsExecute(MsPlan(&last_plan, "SELECT coalesce(max(id), 0) FROM multistore.events", 0, NULL), NULL, NULL,
+			  true, 1);
+	last = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	PG_RETURN_INT64(last);
+}
+
+/*
+ * multistore.events_fetch(after_id, ids, max_results) returns
  * every event named in ids, or else every event after after_id, as rows
  * (id, type, store_id, user_id, message): for the proxy, which sees all of
  * them and fans each out to whoever the rule lets see it.

@@ -14,7 +14,10 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 
-#define MULTISTORE_VERSION "0.1.0"
+/* the Makefile passes EXTVERSION; the fallback is for tools that parse this header alone */
+#ifndef MULTISTORE_VERSION
+#define MULTISTORE_VERSION "0.2.0"
+#endif
 
 /* Store and product ids: opaque text, safe in URLs and logs */
 #define MS_ID_MAX_LENGTH 64

@@ -109,6 +109,7 @@ ConfigLoad(Config *c, GetEnv getenv_fn, char *err, size_t errlen)
 		!ReadInt(getenv_fn, "MAX_CONNECTIONS_PER_IP", 256, 1, 1000000, &c->max_connections_per_ip, err,
 				 errlen) ||
 		!ReadInt(getenv_fn, "BODY_TIMEOUT", 30, 1, 3600, &c->body_timeout, err, errlen) ||
+		!ReadInt(getenv_fn, "REPLICA_MAX_LAG", 5, 0, 86400, &c->replica_max_lag, err, errlen) ||
 		!ReadInt(getenv_fn, "REALTIME_PING_INTERVAL", 25, 1, 3600, &c->realtime_ping_interval, err, errlen) ||
 		!ReadInt(getenv_fn, "REALTIME_IDLE_TIMEOUT", 60, 2, 86400, &c->realtime_idle_timeout, err, errlen) ||
 		!ReadInt(getenv_fn, "REALTIME_SSE_HEARTBEAT", 15, 1, 3600, &c->realtime_sse_heartbeat, err, errlen) ||
@@ -126,6 +127,18 @@ ConfigLoad(Config *c, GetEnv getenv_fn, char *err, size_t errlen)
 	c->trusted_proxies = Dup(Value(getenv_fn, "TRUSTED_PROXIES"));
 	c->metrics_allow = Dup(Value(getenv_fn, "METRICS_ALLOW"));
 	c->docs_dir = Dup(Value(getenv_fn, "DOCS_DIR"));
+
+	/* a pooler in transaction mode (pgbouncer before 1.21) cannot keep named statements */
+	v = Value(getenv_fn, "DB_PREPARED_STATEMENTS");
+	if (v == NULL || strcmp(v, "on") == 0)
+		c->db_prepared_statements = true;
+	else if (strcmp(v, "off") == 0)
+		c->db_prepared_statements = false;
+	else
+	{
+		snprintf(err, errlen, "DB_PREPARED_STATEMENTS must be on or off (got \"%.20s\")", v);
+		return false;
+	}
 
 	v = Value(getenv_fn, "HSTS");
 	if (v == NULL || strcmp(v, "off") == 0)

@@ -41,6 +41,8 @@ typedef struct Config
 	int	   connection_timeout;			/* seconds of idle before a connection is closed */
 	int	   db_connect_timeout;			/* seconds */
 	int	   db_statement_timeout;		/* milliseconds */
+	bool   db_prepared_statements;		/* named prepared statements per connection (off behind pgbouncer) */
+	int	   replica_max_lag;				/* seconds of replication lag past which reads go to the primary */
 	int	   rate_limit_auth_per_minute;	/* login and register, per client IP */
 	int	   rate_limit_read_per_minute;	/* GET routes, per client IP and per user */
 	int	   rate_limit_write_per_minute; /* other routes, per client IP and per user */

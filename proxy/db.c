@@ -29,7 +29,7 @@ DbNowMs(void)
 
 DbPool *
 DbPoolCreate(const char *url, int size, const CompiledRoute *routes, size_t nroutes, int connect_timeout,
-			 int statement_timeout)
+			 int statement_timeout, bool prepared)
 {
 	DbPool *pool = calloc(1, sizeof(DbPool));
 
@@ -41,6 +41,9 @@ DbPoolCreate(const char *url, int size, const CompiledRoute *routes, size_t nrou
 	pool->nroutes = nroutes;
 	pool->connect_timeout = connect_timeout;
 	pool->statement_timeout = statement_timeout;
+	pool->prepared = prepared;
+	atomic_store(&pool->lag_checked_ms, 0);
+	atomic_store(&pool->lag_ms, DB_LAG_UNKNOWN);
 	for (int i = 0; i < size; i++)
 	{
 		pool->conns[i].slot = i;
@@ -160,6 +163,9 @@ Connect(DbPool *pool, DbConn *c)
 		return false;
 	snprintf(timeout, sizeof(timeout), "%d", pool->connect_timeout);
 	snprintf(options, sizeof(options), "-c statement_timeout=%d", pool->statement_timeout);
+	/* a pooler refuses (or drops) start-up options: the timeout goes with each call instead */
+	if (!pool->prepared)
+		keys[3] = NULL;
 	c->conn = PQconnectdbParams(keys, values, 1);
 	if (PQstatus(c->conn) != CONNECTION_OK)
 	{
@@ -188,6 +194,9 @@ ConnectionLost(PGconn *conn, PGresult *res)
 		   strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0;
 }
 
+static PGresult *ExecPrepared(DbPool *pool, DbConn *c, int route, const char *const *values, DbResult *out);
+static PGresult *ExecUnnamed(DbPool *pool, DbConn *c, const CompiledRoute *r, const char *const *values);
+
 void
 DbCall(DbPool *pool, DbConn *c, int route, const char *const *values, DbResult *out)
 {
@@ -205,27 +214,12 @@ DbCall(DbPool *pool, DbConn *c, int route, const char *const *values, DbResult *
 		out->reconnected = true;
 	}
 
-	if (!c->prepared[route])
-	{
-		res = PQprepare(c->conn, r->statement, r->sql, r->nparams, NULL);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		{
-			if (ConnectionLost(c->conn, res))
-			{
-				PQclear(res);
-				Disconnect(pool, c);
-				out->status = DB_DOWN;
-				return;
-			}
-			out->status = DB_ERROR;
-			out->result = res;
-			return;
-		}
-		PQclear(res);
-		c->prepared[route] = true;
-	}
-
-	res = PQexecPrepared(c->conn, r->statement, r->nparams, values, NULL, NULL, 0);
+	if (!pool->prepared)
+		res = ExecUnnamed(pool, c, r, values);
+	else
+		res = ExecPrepared(pool, c, route, values, out);
+	if (res == NULL)
+		return;
 	switch (PQresultStatus(res))
 	{
 		case PGRES_TUPLES_OK:
@@ -251,6 +245,128 @@ DbCall(DbPool *pool, DbConn *c, int route, const char *const *values, DbResult *
 			out->result = res;
 			return;
 	}
+}
+
+/*
+ * ExecPrepared runs route's named statement on c, preparing it first on
+ * this connection; NULL when out already says how the call ended.
+ */
+static PGresult *
+ExecPrepared(DbPool *pool, DbConn *c, int route, const char *const *values, DbResult *out)
+{
+	const CompiledRoute *r = &pool->routes[route];
+	PGresult			*res;
+
+	if (!c->prepared[route])
+	{
+		res = PQprepare(c->conn, r->statement, r->sql, r->nparams, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		{
+			if (ConnectionLost(c->conn, res))
+			{
+				PQclear(res);
+				Disconnect(pool, c);
+				out->status = DB_DOWN;
+				return NULL;
+			}
+			out->status = DB_ERROR;
+			out->result = res;
+			return NULL;
+		}
+		PQclear(res);
+		c->prepared[route] = true;
+	}
+	return PQexecPrepared(c->conn, r->statement, r->nparams, values, NULL, NULL, 0);
+}
+
+/*
+ * ExecUnnamed runs r's SQL as an unnamed statement: what a pooler in
+ * transaction mode allows.  With a statement timeout, set_config(...,
+ * true) and the call go in one pipeline before one Sync, so they are one
+ * implicit transaction and the setting ends with it.  Returns the call's
+ * result, or the first failure (a lost connection: a result PQstatus tells).
+ */
+static PGresult *
+ExecUnnamed(DbPool *pool, DbConn *c, const CompiledRoute *r, const char *const *values)
+{
+	PGconn	   *conn = c->conn;
+	PGresult   *res, *call = NULL, *failed = NULL;
+	char		timeout[16];
+	const char *timeout_values[1] = {timeout};
+
+	if (pool->statement_timeout <= 0)
+		return PQexecParams(conn, r->sql, r->nparams, NULL, values, NULL, NULL, 0);
+
+	snprintf(timeout, sizeof(timeout), "%d", pool->statement_timeout);
+	if (!PQenterPipelineMode(conn) ||
+		!PQsendQueryParams(conn, "SELECT pg_catalog.set_config('statement_timeout', $1, true)", 1, NULL,
+						   timeout_values, NULL, NULL, 0) ||
+		!PQsendQueryParams(conn, r->sql, r->nparams, NULL, values, NULL, NULL, 0) || !PQpipelineSync(conn))
+	{
+		/* nothing to read: the connection is gone or unusable */
+		PQexitPipelineMode(conn);
+		return PQmakeEmptyPGresult(conn, PGRES_FATAL_ERROR);
+	}
+	/* results: set_config's, NULL, the call's, NULL, then the sync */
+	for (int query = 0;;)
+	{
+		ExecStatusType st;
+
+		if ((res = PQgetResult(conn)) == NULL)
+		{
+			/* at most three NULLs before the sync; none more from a lost connection */
+			if (++query > 3 || PQstatus(conn) != CONNECTION_OK)
+				break;
+			continue;
+		}
+		st = PQresultStatus(res);
+		if (st == PGRES_PIPELINE_SYNC)
+		{
+			PQclear(res);
+			break;
+		}
+		if (query == 1 && call == NULL && st == PGRES_TUPLES_OK)
+			call = res;
+		else if (failed == NULL && st != PGRES_TUPLES_OK && st != PGRES_PIPELINE_ABORTED)
+			failed = res;
+		else
+			PQclear(res);
+	}
+	PQexitPipelineMode(conn);
+	if (failed)
+	{
+		PQclear(call);
+		return failed;
+	}
+	return call ? call : PQmakeEmptyPGresult(conn, PGRES_FATAL_ERROR);
+}
+
+int64_t
+DbMeasureLag(DbPool *pool, DbConn *c)
+{
+	PGresult *res;
+	int64_t	  lag = DB_LAG_UNKNOWN;
+
+	if (c->conn == NULL && !Connect(pool, c))
+	{
+		atomic_store(&pool->lag_ms, DB_LAG_UNKNOWN);
+		return DB_LAG_UNKNOWN;
+	}
+	/* receive = replay: caught up with what the primary sent, however old its last commit */
+	res = PQexec(c->conn, "SELECT CASE WHEN NOT pg_catalog.pg_is_in_recovery() THEN 0"
+						  " WHEN pg_catalog.pg_last_wal_receive_lsn() IS NOT DISTINCT FROM"
+						  " pg_catalog.pg_last_wal_replay_lsn() THEN 0"
+						  " ELSE (1000 * extract(epoch FROM pg_catalog.now() -"
+						  " pg_catalog.pg_last_xact_replay_timestamp()))::bigint END");
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		lag = PQgetisnull(res, 0, 0) ? 0 : strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	else if (ConnectionLost(c->conn, res))
+		Disconnect(pool, c);
+	PQclear(res);
+	if (lag < 0 && lag != DB_LAG_UNKNOWN)
+		lag = 0;
+	atomic_store(&pool->lag_ms, lag);
+	return lag;
 }
 
 void

@@ -183,6 +183,13 @@ HandleMetrics(struct Request *req, const char *const *values)
 	g.db_pool_in_use = atomic_load(&server->pool->in_use);
 	g.db_pool_waits = atomic_load(&server->pool->waits);
 	g.db_pool_wait_seconds = (double) atomic_load(&server->pool->wait_us) / 1e6;
+	g.replica = server->replica != NULL;
+	if (server->replica)
+	{
+		int64_t lag = atomic_load(&server->replica->lag_ms);
+
+		g.replica_lag_seconds = lag == DB_LAG_UNKNOWN ? -1 : (double) lag / 1000;
+	}
 	info = MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
 	g.http_connections = info ? info->num_connections : 0;
 	{

@@ -141,6 +141,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "multistore-proxy: %s\n", err);
 		return 2;
 	}
+	if (!RoutesMarkReplica(routes, route_count, server.compiled, replica_routes, replica_route_count, err,
+						   sizeof(err)))
+	{
+		fprintf(stderr, "multistore-proxy: %s\n", err);
+		RoutesFree(server.compiled, route_count);
+		return 2;
+	}
 	if (argc > 1 && strcmp(argv[1], "--routes") == 0)
 	{
 		PrintRoutes(routes, server.compiled, route_count);
@@ -180,9 +187,15 @@ main(int argc, char **argv)
 	server.limiters[RATE_READ] = RateLimiterCreate(server.config.rate_limit_read_per_minute, 65536);
 	server.limiters[RATE_WRITE] = RateLimiterCreate(server.config.rate_limit_write_per_minute, 65536);
 	server.metrics = MetricsCreate(routes, route_count);
-	server.pool =
-		DbPoolCreate(server.config.database_url, server.config.db_pool_size, server.compiled, route_count,
-					 server.config.db_connect_timeout, server.config.db_statement_timeout);
+	server.pool = DbPoolCreate(server.config.database_url, server.config.db_pool_size, server.compiled,
+							   route_count, server.config.db_connect_timeout,
+							   server.config.db_statement_timeout, server.config.db_prepared_statements);
+	/* a hot standby for the public reads of replica_routes: a pool of its own, as large */
+	if (server.config.database_read_url)
+		server.replica =
+			DbPoolCreate(server.config.database_read_url, server.config.db_pool_size, server.compiled,
+						 route_count, server.config.db_connect_timeout, server.config.db_statement_timeout,
+						 server.config.db_prepared_statements);
 	{
 		RealtimeConfig rc = {
 			.database_url = server.config.database_url,
@@ -205,6 +218,7 @@ main(int argc, char **argv)
 				server.config.host, server.config.port);
 		RealtimeDestroy(server.realtime);
 		DbPoolDestroy(server.pool);
+		DbPoolDestroy(server.replica);
 		for (int i = 0; i < 4; i++)
 			RateLimiterDestroy(server.limiters[i]);
 		MetricsDestroy(server.metrics);
@@ -213,9 +227,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	LogWrite(LOG_INFO, "listening",
-			 json_pack("{s:s,s:i,s:i,s:i,s:s}", "host", server.config.host, "port", server.config.port,
-					   "threads", server.config.http_threads, "dbPoolSize", server.config.db_pool_size,
-					   "version", PROXY_VERSION));
+			 json_pack("{s:s,s:i,s:i,s:i,s:s,s:b,s:b}", "host", server.config.host, "port",
+					   server.config.port, "threads", server.config.http_threads, "dbPoolSize",
+					   server.config.db_pool_size, "version", PROXY_VERSION, "replica",
+					   server.replica != NULL, "preparedStatements", server.config.db_prepared_statements));
 
 	sig = WaitForSignal(&signals);
 	LogWrite(LOG_INFO, "stopping", json_pack("{s:s}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
@@ -240,6 +255,7 @@ main(int argc, char **argv)
 	MHD_stop_daemon(server.daemon);
 	RealtimeDestroy(server.realtime);
 	DbPoolDestroy(server.pool);
+	DbPoolDestroy(server.replica);
 	for (int i = 0; i < 4; i++)
 		RateLimiterDestroy(server.limiters[i]);
 	MetricsDestroy(server.metrics);

@@ -107,6 +107,19 @@ MetricsRecordRateLimited(Metrics *m, int rate_class)
 		atomic_fetch_add_explicit(&m->rate_limited[rate_class], 1, RELAXED);
 }
 
+void
+MetricsRecordReplicaRead(Metrics *m)
+{
+	atomic_fetch_add_explicit(&m->replica_reads, 1, RELAXED);
+}
+
+void
+MetricsRecordReplicaFallback(Metrics *m, ReplicaFallback why)
+{
+	if ((int) why >= 0 && why < METRICS_NREPLICA_REASONS)
+		atomic_fetch_add_explicit(&m->replica_fallbacks[why], 1, RELAXED);
+}
+
 /* The labels of a row: route template and method */
 static void
 RowLabels(const Metrics *m, size_t row, const char **route, const char **method)
@@ -267,6 +280,23 @@ MetricsRender(Metrics *m, const MetricsGauges *g)
 			(unsigned long long) g->realtime_listener_reconnects);
 	Header(f, "multistore_realtime_listener_up", "gauge", "1 when the database listener is connected.");
 	fprintf(f, "multistore_realtime_listener_up %d\n", g->realtime_listener_up);
+	if (g->replica)
+	{
+		static const char *const reasons[METRICS_NREPLICA_REASONS] = {"down", "lag", "busy", "conflict"};
+
+		Header(f, "multistore_db_replica_reads_total", "counter",
+			   "Public reads answered by the replica (DATABASE_READ_URL).");
+		fprintf(f, "multistore_db_replica_reads_total %llu\n",
+				(unsigned long long) atomic_load_explicit(&m->replica_reads, RELAXED));
+		Header(f, "multistore_db_replica_fallbacks_total", "counter",
+			   "Reads the replica may answer that went to the primary, by reason.");
+		for (int i = 0; i < METRICS_NREPLICA_REASONS; i++)
+			fprintf(f, "multistore_db_replica_fallbacks_total{reason=\"%s\"} %llu\n", reasons[i],
+					(unsigned long long) atomic_load_explicit(&m->replica_fallbacks[i], RELAXED));
+		Header(f, "multistore_db_replica_lag_seconds", "gauge",
+			   "Replication lag of the replica when last measured; -1 when it could not be reached.");
+		fprintf(f, "multistore_db_replica_lag_seconds %.3f\n", g->replica_lag_seconds);
+	}
 
 	fclose(f);
 	return text;

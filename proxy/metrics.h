@@ -11,6 +11,7 @@
 #define PROXY_METRICS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,15 @@
 #define METRICS_NBUCKETS 12
 /* methods of requests that matched no route, each a series of route "unmatched" */
 #define METRICS_NMETHODS 8
+/* why a read the replica may answer went to the primary */
+typedef enum ReplicaFallback
+{
+	REPLICA_DOWN,	 /* unreachable */
+	REPLICA_LAG,	 /* more than REPLICA_MAX_LAG behind */
+	REPLICA_BUSY,	 /* no replica connection came free in time */
+	REPLICA_CONFLICT /* the standby cancelled the read (recovery conflict) */
+} ReplicaFallback;
+#define METRICS_NREPLICA_REASONS 4
 /* rate classes (RateClass) */
 #define METRICS_NRATE 4
 
@@ -35,6 +45,8 @@ typedef struct Metrics
 	_Atomic uint64_t *latency_sum_us;	  /* [nrows] */
 	_Atomic uint64_t  db_errors[36 * 36]; /* by SQLSTATE class: two characters of [0-9A-Z] */
 	_Atomic uint64_t  rate_limited[METRICS_NRATE];
+	_Atomic uint64_t  replica_reads;							   /* answered by the replica */
+	_Atomic uint64_t  replica_fallbacks[METRICS_NREPLICA_REASONS]; /* sent to the primary instead */
 } Metrics;
 
 /* Gauges read at scrape time, from the pool and the daemon */
@@ -55,6 +67,8 @@ typedef struct MetricsGauges
 	uint64_t realtime_slow_dropped;
 	uint64_t realtime_listener_reconnects;
 	int		 realtime_listener_up;
+	bool	 replica;			  /* DATABASE_READ_URL is set */
+	double	 replica_lag_seconds; /* last measured; negative when unreachable */
 } MetricsGauges;
 
 extern Metrics *MetricsCreate(const Route *routes, size_t nroutes);
@@ -68,6 +82,10 @@ extern void MetricsRecordDbError(Metrics *m, const char *sqlstate);
 
 /* A request refused by the rate limit of this class */
 extern void MetricsRecordRateLimited(Metrics *m, int rate_class);
+
+/* A read answered by the replica, or sent to the primary instead and why */
+extern void MetricsRecordReplicaRead(Metrics *m);
+extern void MetricsRecordReplicaFallback(Metrics *m, ReplicaFallback why);
 
 /* The whole exposition as a malloc'd NUL-terminated string */
 extern char *MetricsRender(Metrics *m, const MetricsGauges *g);

@@ -349,7 +349,8 @@ Wake(Realtime *rt)
 	uint64_t one = 1;
 
 	if (write(rt->wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		LogWrite(LOG_WARN, "realtime: cannot wake the realtime thread", NULL);
+		LogWrite(LOG_WARN, "realtime: cannot wake the realtime thread",
+				 json_pack("{s:s,s:i}", "error", strerror(errno), "fd", rt->wakefd));
 }
 
 /* Hands a client to the realtime thread */
@@ -1056,7 +1057,7 @@ CatchUp(Realtime *rt)
 		snprintf(limit, sizeof(limit), "%d", FETCH_PAGE);
 		res = PQexecParams(rt->listener,
 						   "SELECT id, type, store_id, user_id, message "
-						   "  FROM multistore_internal.events_fetch($1::bigint, NULL, $2::integer)",
+						   "  FROM multistore.events_fetch($1::bigint, NULL, $2::integer)",
 						   2, NULL, values, NULL, NULL, 0);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		{
@@ -1113,7 +1114,7 @@ ListenerConnect(Realtime *rt)
 	if (!rt->have_last)
 	{
 		/* a new proxy has no client to catch up for: it starts from now */
-		res = PQexec(rt->listener, "SELECT coalesce(max(id), 0) FROM multistore.events");
+		res = PQexec(rt->listener, "SELECT multistore.events_last_id()");
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		{
 			PQclear(res);
@@ -1187,7 +1188,7 @@ ListenerBatch(Realtime *rt)
 		array[o] = '\0';
 		res = PQexecParams(rt->listener,
 						   "SELECT id, type, store_id, user_id, message "
-						   "  FROM multistore_internal.events_fetch(NULL, $1::bigint[])",
+						   "  FROM multistore.events_fetch(NULL, $1::bigint[])",
 						   1, NULL, values, NULL, NULL, 0);
 		free(array);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)

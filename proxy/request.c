@@ -710,12 +710,100 @@ FailFromResult(Request *req, const DbResult *r)
 	}
 }
 
+/* How often the replica's lag is measured, and how long a read waits for a replica connection */
+#define REPLICA_CHECK_MS 1000
+#define REPLICA_WAIT_MS	 200
+
+/*
+ * ReplicaMayServe says whether the replica may answer now: reachable and
+ * at most REPLICA_MAX_LAG behind.  The lag is measured at most once a
+ * second, by whichever request finds the measure stale (on conn, a replica
+ * connection it holds); the others use the last measure.  Counts why not.
+ */
+static bool
+ReplicaMayServe(Server *server, DbConn *conn)
+{
+	DbPool *replica = server->replica;
+	int64_t now = DbNowMs();
+	int64_t checked = atomic_load(&replica->lag_checked_ms);
+	int64_t lag;
+
+	if (now - checked >= REPLICA_CHECK_MS &&
+		atomic_compare_exchange_strong(&replica->lag_checked_ms, &checked, now))
+		lag = DbMeasureLag(replica, conn);
+	else
+		lag = atomic_load(&replica->lag_ms);
+	if (lag == DB_LAG_UNKNOWN)
+	{
+		MetricsRecordReplicaFallback(server->metrics, REPLICA_DOWN);
+		return false;
+	}
+	if (lag > (int64_t) server->config.replica_max_lag * 1000)
+	{
+		MetricsRecordReplicaFallback(server->metrics, REPLICA_LAG);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * RunOnReplica answers a read of replica_routes from the replica when it
+ * may; false (result cleared) when the read must go to the primary.
+ */
+static bool
+RunOnReplica(Request *req, const char *const *values, DbResult *result)
+{
+	Server *server = req->server;
+	DbConn *conn = DbAcquire(server->replica, REPLICA_WAIT_MS);
+
+	if (conn == NULL)
+	{
+		MetricsRecordReplicaFallback(server->metrics, REPLICA_BUSY);
+		return false;
+	}
+	if (!ReplicaMayServe(server, conn))
+	{
+		DbRelease(server->replica, conn);
+		return false;
+	}
+	DbCall(server->replica, conn, req->route, values, result);
+	if (result->status == DB_DOWN && !result->reconnected)
+		DbCall(server->replica, conn, req->route, values, result);
+	DbRelease(server->replica, conn);
+	if (result->status == DB_DOWN)
+	{
+		/* gone since the last measure: the next one is due now */
+		atomic_store(&server->replica->lag_ms, DB_LAG_UNKNOWN);
+		atomic_store(&server->replica->lag_checked_ms, 0);
+		MetricsRecordReplicaFallback(server->metrics, REPLICA_DOWN);
+		DbResultClear(result);
+		return false;
+	}
+	if (result->status == DB_ERROR && result->result)
+	{
+		const char *state = PQresultErrorField(result->result, PG_DIAG_SQLSTATE);
+
+		/* cancelled by replay (40001), or a standby refusing a write (25006): the primary answers */
+		if (state && (strcmp(state, "40001") == 0 || strcmp(state, "25006") == 0))
+		{
+			MetricsRecordReplicaFallback(server->metrics, REPLICA_CONFLICT);
+			DbResultClear(result);
+			return false;
+		}
+	}
+	MetricsRecordReplicaRead(server->metrics);
+	return true;
+}
+
 void
 RequestRunSql(Request *req, const char *const *values, DbResult *result)
 {
 	Server *server = req->server;
-	DbConn *conn = DbAcquire(server->pool, POOL_WAIT_MS);
+	DbConn *conn;
 
+	if (server->replica && server->compiled[req->route].replica && RunOnReplica(req, values, result))
+		return;
+	conn = DbAcquire(server->pool, POOL_WAIT_MS);
 	if (conn == NULL)
 	{
 		memset(result, 0, sizeof(*result));

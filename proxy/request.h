@@ -78,6 +78,8 @@ extern enum MHD_Result RespondError(Request *req);
 /*
  * RequestRunSql runs the route's SQL call with values on a pooled
  * connection: one retry for reads when a pooled connection turns out stale.
+ * A route of replica_routes goes to the replica (DATABASE_READ_URL) when it
+ * is reachable and at most REPLICA_MAX_LAG behind, else to the primary.
  */
 extern void RequestRunSql(Request *req, const char *const *values, DbResult *result);
 

@@ -128,6 +128,21 @@ const Route routes[] = {
 
 const size_t route_count = sizeof(routes) / sizeof(routes[0]);
 
+/*
+ * The routes a hot standby may answer (DATABASE_READ_URL): public reads of
+ * what no caller has just written, where a few seconds of lag are harmless.
+ * Whatever a user writes and reads back (auth, cart, orders, reservations)
+ * stays on the primary.  Only public GET routes may be listed (checked at
+ * start-up); the replica falls back to the primary when it is down or lags
+ * more than REPLICA_MAX_LAG.
+ */
+const char *const replica_routes[] = {
+	"GET /api/stores/nearby",
+	"GET /api/stores/{storeId}",
+	"GET /api/stores/{storeId}/availability",
+};
+const size_t replica_route_count = sizeof(replica_routes) / sizeof(replica_routes[0]);
+
 /* A SQL identifier we are willing to paste: lower-case letters, digits, _ and one dot */
 static bool
 IsSqlName(const char *s, bool qualified)
@@ -274,6 +289,41 @@ RoutesCompile(const Route *table, size_t n, char *err, size_t errlen)
 fail:
 	RoutesFree(compiled, n);
 	return NULL;
+}
+
+bool
+RoutesMarkReplica(const Route *table, size_t n, CompiledRoute *compiled, const char *const *list,
+				  size_t nlist, char *err, size_t errlen)
+{
+	for (size_t k = 0; k < nlist; k++)
+	{
+		const char *space = strchr(list[k], ' ');
+		bool		found = false;
+
+		for (size_t i = 0; space != NULL && i < n; i++)
+		{
+			const Route *r = &table[i];
+
+			if (strlen(r->method) != (size_t) (space - list[k]) ||
+				strncmp(r->method, list[k], (size_t) (space - list[k])) != 0 ||
+				strcmp(r->pattern, space + 1) != 0)
+				continue;
+			if (strcmp(r->method, "GET") != 0 || r->access != ACCESS_PUBLIC || r->function == NULL)
+			{
+				snprintf(err, errlen, "replica routes: %s is not a public GET route with a SQL function",
+						 list[k]);
+				return false;
+			}
+			compiled[i].replica = true;
+			found = true;
+		}
+		if (!found)
+		{
+			snprintf(err, errlen, "replica routes: %s is not in the route table", list[k]);
+			return false;
+		}
+	}
+	return true;
 }
 
 void

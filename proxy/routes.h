@@ -110,6 +110,7 @@ typedef struct CompiledRoute
 	char *sql; /* "SELECT f(a => $1, ...)"; NULL for handlers */
 	int	  nparams;
 	char  statement[16]; /* prepared statement name */
+	bool  replica;		 /* may be answered by the hot standby (replica_routes) */
 } CompiledRoute;
 
 /*
@@ -119,5 +120,16 @@ typedef struct CompiledRoute
  */
 extern CompiledRoute *RoutesCompile(const Route *table, size_t n, char *err, size_t errlen);
 extern void			  RoutesFree(CompiledRoute *compiled, size_t n);
+
+/*
+ * The routes a hot standby may answer when DATABASE_READ_URL is set, as
+ * "METHOD /pattern" (in routes.c).  RoutesMarkReplica marks them in
+ * compiled; it refuses (false, one line in err) an entry that is not a
+ * public GET route of the table with a SQL function.
+ */
+extern const char *const replica_routes[];
+extern const size_t		 replica_route_count;
+extern bool RoutesMarkReplica(const Route *table, size_t n, CompiledRoute *compiled, const char *const *list,
+							  size_t nlist, char *err, size_t errlen);
 
 #endif /* PROXY_ROUTES_H */

@@ -16,7 +16,7 @@
 #include "ratelimit.h"
 #include "routes.h"
 
-#define PROXY_VERSION "0.1.0"
+#define PROXY_VERSION "0.2.0"
 
 typedef struct Server
 {
@@ -25,6 +25,7 @@ typedef struct Server
 	size_t			   nroutes;
 	CompiledRoute	  *compiled;
 	DbPool			  *pool;
+	DbPool			  *replica;		/* DATABASE_READ_URL's, or NULL */
 	JwtKey			   jwt;			/* points into config */
 	RateLimiter		  *limiters[4]; /* by RateClass (none at RATE_NONE); keys "ip:..." and "user:..." */
 	Metrics			  *metrics;

@@ -49,13 +49,13 @@ CREATE TABLE products (
 	currency char(3) NOT NULL DEFAULT 'USD',
 	image_url text,
 	published boolean NOT NULL DEFAULT true,
-	deleted_at timestamptz,
 	created_at timestamptz NOT NULL DEFAULT now(),
 	updated_at timestamptz NOT NULL DEFAULT now(),
-	CONSTRAINT products_deleted_not_published CHECK (deleted_at IS NULL OR NOT published),
+	deleted_at timestamptz,
 	CONSTRAINT products_id_format CHECK (id ~ '^[A-Za-z0-9_.:-]{1,64}$'),
 	CONSTRAINT products_price_not_negative CHECK (price >= 0),
-	CONSTRAINT products_currency_format CHECK (currency ~ '^[A-Z]{3}$')
+	CONSTRAINT products_currency_format CHECK (currency ~ '^[A-Z]{3}$'),
+	CONSTRAINT products_deleted_not_published CHECK (deleted_at IS NULL OR NOT published)
 );
 COMMENT ON TABLE products IS 'multistore: the catalogue; prices are numeric with a currency, never floats';
 COMMENT ON COLUMN products.published IS 'for sale: carts and orders take only published products';
@@ -783,17 +783,25 @@ LANGUAGE C STABLE;
 COMMENT ON FUNCTION events_since(uuid, bigint, text[], integer) IS
 'the events after after_id the caller may see, oldest first: {"events":[{id,type,data,at}],"lastId":n}; order events of the caller''s orders (all of a managed store''s for its managers, all for admins), inventory.changed of the given stores (session_id NULL: those only); also events with a lower id committed after after_id was written';
 
-CREATE FUNCTION multistore_internal.events_fetch(after_id bigint, ids bigint[] DEFAULT NULL,
+CREATE FUNCTION events_fetch(after_id bigint, ids bigint[] DEFAULT NULL,
                                                  max_results integer DEFAULT 1000,
                                                  OUT id bigint, OUT type text, OUT store_id text,
                                                  OUT user_id uuid, OUT message text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'ms_events_fetch'
 LANGUAGE C STABLE;
-COMMENT ON FUNCTION multistore_internal.events_fetch(bigint, bigint[], integer) IS
+COMMENT ON FUNCTION events_fetch(bigint, bigint[], integer) IS
 'every event by id (ids) or after after_id (with those of a lower id committed later), each with its routing and its message {id,type,data,at} as text: for the realtime proxy, which fans them out by rule';
-REVOKE ALL ON FUNCTION multistore_internal.events_fetch(bigint, bigint[], integer) FROM public;
+REVOKE ALL ON FUNCTION events_fetch(bigint, bigint[], integer) FROM public;
 -- For the role of the realtime proxy: it sees every event and applies the rule itself.
+
+CREATE FUNCTION events_last_id()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'ms_events_last_id'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION events_last_id() IS
+'the id of the last event written (0: none): where the realtime proxy''s listener starts';
+REVOKE ALL ON FUNCTION events_last_id() FROM public;
 
 CREATE FUNCTION events_purge()
 RETURNS bigint
@@ -874,3 +882,55 @@ SELECT pg_catalog.pg_extension_config_dump('strapi_pending_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('events', '');
 SELECT pg_catalog.pg_extension_config_dump('events_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('realtime_tickets', '');
+
+------------------------------------------------------------------------------
+-- Privileges.  The API is for the role multistore_api (NOLOGIN, created here
+-- when the cluster has none): the proxy's login role and backend apps are
+-- made members of it.  It may use the schema and execute the API functions,
+-- nothing else: no table, no sequence, no CREATE anywhere.  PUBLIC executes
+-- nothing.  A function of schema multistore is part of the API unless its
+-- definition above revokes it from public (the jobs, the generator, ...);
+-- payment_apply is revoked from public but is the proxy's payment webhook.
+-- So a function added later is granted, and pinned above, without a line
+-- of its own; tests/pgtap/095_privileges.sql checks every one.
+------------------------------------------------------------------------------
+
+DO $roles$
+BEGIN
+	IF to_regrole('multistore_api') IS NULL THEN
+		CREATE ROLE multistore_api NOLOGIN;
+		COMMENT ON ROLE multistore_api IS 'multistore: may execute the API functions of the extension and nothing else; grant it to the proxy''s login role';
+	END IF;
+END
+$roles$;
+
+GRANT USAGE ON SCHEMA multistore TO multistore_api;
+-- revoked from public where they are defined, but the proxy's to call: its
+-- webhooks, and the realtime listener (which sees every event and applies the rule)
+GRANT EXECUTE ON FUNCTION payment_apply(jsonb) TO multistore_api;
+GRANT EXECUTE ON FUNCTION strapi_product_apply(jsonb) TO multistore_api;
+GRANT EXECUTE ON FUNCTION strapi_inventory_apply(jsonb) TO multistore_api;
+GRANT EXECUTE ON FUNCTION strapi_promotion_apply(jsonb) TO multistore_api;
+GRANT EXECUTE ON FUNCTION realtime_authorize(uuid, text, bigint, text[]) TO multistore_api;
+GRANT EXECUTE ON FUNCTION events_fetch(bigint, bigint[], integer) TO multistore_api;
+GRANT EXECUTE ON FUNCTION events_last_id() TO multistore_api;
+
+DO $grants$
+DECLARE
+	fn regprocedure;
+BEGIN
+	FOR fn IN
+		SELECT p.oid FROM pg_proc p
+		 WHERE p.pronamespace = 'multistore'::regnamespace
+		   AND has_function_privilege('public', p.oid, 'EXECUTE')
+	LOOP
+		EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO multistore_api', fn);
+	END LOOP;
+	FOR fn IN
+		SELECT p.oid FROM pg_proc p
+		 WHERE p.pronamespace IN ('multistore'::regnamespace, 'multistore_internal'::regnamespace)
+	LOOP
+		EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', fn);
+	END LOOP;
+END
+$grants$;

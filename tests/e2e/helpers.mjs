@@ -1,5 +1,7 @@
 // Shared by the end-to-end tests: HTTP against the proxy that `make test`
-// started (MS_BASE_URL), and psql against its database (DATABASE_URL).
+// started (MS_BASE_URL), and psql against its database as an admin
+// (MS_ADMIN_DATABASE_URL; the proxies' DATABASE_URL is a role that can only
+// execute the API).
 import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -10,7 +12,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 
 export const BASE = process.env.MS_BASE_URL || 'http://127.0.0.1:4100';
-export const DB = process.env.DATABASE_URL;
+export const DB = process.env.MS_ADMIN_DATABASE_URL || process.env.DATABASE_URL;
 // The proxy binary tests start on their own: make test's sanitizer build when set
 export const PROXY_BIN = process.env.MS_PROXY_BIN || new URL('../../proxy/multistore-proxy', import.meta.url).pathname;
 

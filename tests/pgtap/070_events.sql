@@ -10,7 +10,7 @@ SELECT plan(47);
 SELECT has_table('multistore', 'events', 'the event log exists');
 SELECT has_table('multistore', 'realtime_tickets', 'realtime tickets are a table');
 SELECT has_function('multistore', 'events_since', ARRAY['uuid', 'bigint', 'text[]', 'integer'], 'events_since exists');
-SELECT has_function('multistore_internal', 'events_fetch', ARRAY['bigint', 'bigint[]', 'integer'], 'events_fetch exists');
+SELECT has_function('multistore', 'events_fetch', ARRAY['bigint', 'bigint[]', 'integer'], 'events_fetch exists');
 
 SELECT pg_temp.add_store('t_ev', -62, 0);
 SELECT pg_temp.add_store('t_ev_other', -62, 1);
@@ -34,10 +34,10 @@ SELECT multistore.inventory_set((SELECT admin FROM sess), 't_ev', 't_ev_p', '{"o
 SELECT is((SELECT array_agg(type || ' ' || store_id || ' ' || (payload->>'productId')) FROM pg_temp.new_events()),
           ARRAY['inventory.changed t_ev t_ev_p'], 'setting stock writes one inventory.changed');
 SELECT is((SELECT (message::jsonb)->'data'->>'available'
-             FROM multistore_internal.events_fetch(0, ARRAY[(SELECT max(id) FROM pg_temp.new_events())])),
+             FROM multistore.events_fetch(0, ARRAY[(SELECT max(id) FROM pg_temp.new_events())])),
           '10', 'its message carries what is available');
 SELECT is((SELECT array_agg(k ORDER BY k) FROM pg_temp.new_events() e,
-                  multistore_internal.events_fetch(0, ARRAY[e.id]) f, jsonb_object_keys(f.message::jsonb) k),
+                  multistore.events_fetch(0, ARRAY[e.id]) f, jsonb_object_keys(f.message::jsonb) k),
           ARRAY['at', 'data', 'id', 'type'], 'a message is {id,type,data,at}');
 SELECT ok((SELECT bool_and(length(id::text) < 20) FROM pg_temp.new_events()),
           'NOTIFY carries the id alone, far below 8,000 bytes');
@@ -57,7 +57,7 @@ CREATE TEMP TABLE r AS
 SELECT (multistore.reservation_create((SELECT admin FROM sess), 't_ev', pg_temp.items('t_ev_p', '3'))::jsonb
         ->'reservation'->>'id')::uuid AS id;
 SELECT is((SELECT (f.message::jsonb)->'data'->>'available' FROM pg_temp.new_events() e,
-                  multistore_internal.events_fetch(0, ARRAY[e.id]) f),
+                  multistore.events_fetch(0, ARRAY[e.id]) f),
           '7', 'a hold is inventory.changed with 7 available');
 SELECT pg_temp.advance();
 SELECT multistore.reservation_release((SELECT admin FROM sess), (SELECT id FROM r));
@@ -133,7 +133,7 @@ SELECT is((SELECT array_agg((e->>'id')::bigint ORDER BY (e->>'id')::bigint)
              FROM json_array_elements(multistore.events_since(NULL, 9000000002, ARRAY['t_ev_other'])->'events') e),
           ARRAY[9000000001, 9000000003]::bigint[],
           'after 2: 3, and 1, whose transaction 2''s snapshot saw in flight');
-SELECT is((SELECT array_agg(id ORDER BY id) FROM multistore_internal.events_fetch(9000000003)),
+SELECT is((SELECT array_agg(id ORDER BY id) FROM multistore.events_fetch(9000000003)),
           NULL::bigint[], 'after 3: nothing (1 was committed when 3 was written)');
 DELETE FROM multistore.events WHERE id > 9000000000;
 

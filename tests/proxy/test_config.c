@@ -42,6 +42,20 @@ main(void)
 		"DATABASE_URL", "x", "JWT_SECRET", "0123456789abcdef0123456789abcdef", "DB_POOL_SIZE", "0", NULL};
 	static const char *const bad_level[] = {
 		"DATABASE_URL", "x", "JWT_SECRET", "0123456789abcdef0123456789abcdef", "LOG_LEVEL", "loud", NULL};
+	static const char *const pooler[] = {"DATABASE_URL",
+										 "x",
+										 "JWT_SECRET",
+										 "0123456789abcdef0123456789abcdef",
+										 "DB_PREPARED_STATEMENTS",
+										 "off",
+										 "REPLICA_MAX_LAG",
+										 "2",
+										 NULL};
+	static const char *const bad_prepared[] = {
+		"DATABASE_URL",			  "x",	"JWT_SECRET", "0123456789abcdef0123456789abcdef",
+		"DB_PREPARED_STATEMENTS", "no", NULL};
+	static const char *const bad_lag[] = {
+		"DATABASE_URL", "x", "JWT_SECRET", "0123456789abcdef0123456789abcdef", "REPLICA_MAX_LAG", "-1", NULL};
 	static const char *const empty_db[] = {"DATABASE_URL", "", "JWT_SECRET",
 										   "0123456789abcdef0123456789abcdef", NULL};
 
@@ -51,6 +65,20 @@ main(void)
 	is_int((long long) c.max_body_bytes, 1048576, "MAX_BODY_BYTES defaults to 1 MiB");
 	is_int(c.http_threads, c.db_pool_size, "HTTP_THREADS defaults to the pool size");
 	is_str(c.jwt_issuer, "multistore", "JWT_ISSUER has a default");
+	ok(c.db_prepared_statements, "DB_PREPARED_STATEMENTS defaults to on");
+	is_int(c.replica_max_lag, 5, "REPLICA_MAX_LAG defaults to 5 s");
+	ok(c.database_read_url == NULL, "no DATABASE_READ_URL: no replica");
+	ConfigFree(&c);
+
+	ok(Load(pooler, &c, err), "behind a pooler: %s", err);
+	ok(!c.db_prepared_statements, "DB_PREPARED_STATEMENTS=off turns named statements off");
+	is_int(c.replica_max_lag, 2, "REPLICA_MAX_LAG is read");
+	ConfigFree(&c);
+	ok(!Load(bad_prepared, &c, err) && strstr(err, "DB_PREPARED_STATEMENTS must be on or off"),
+	   "DB_PREPARED_STATEMENTS is on or off: %s", err);
+	ConfigFree(&c);
+	ok(!Load(bad_lag, &c, err) && strstr(err, "REPLICA_MAX_LAG"), "a negative REPLICA_MAX_LAG is refused: %s",
+	   err);
 	ConfigFree(&c);
 
 	ok(!Load(no_db, &c, err), "DATABASE_URL is required");

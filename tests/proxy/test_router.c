@@ -201,7 +201,43 @@ TestRealTable(void)
 				   "','))",
 				   "a list parameter arrives as text[]");
 	}
+	ok(c && RoutesMarkReplica(routes, route_count, c, replica_routes, replica_route_count, err, sizeof(err)),
+	   "the replica routes are public GET routes of the table (%s)", err);
+	for (size_t i = 0; c && i < route_count; i++)
+	{
+		bool may = strcmp(routes[i].method, "GET") == 0 && routes[i].access == ACCESS_PUBLIC &&
+				   routes[i].function != NULL;
+
+		if (c[i].replica && !may)
+			ok(false, "%s %s is marked for the replica", routes[i].method, routes[i].pattern);
+		/* what a user writes and reads back never goes to the replica */
+		if (strncmp(routes[i].pattern, "/api/cart", 9) == 0 ||
+			strncmp(routes[i].pattern, "/api/orders", 11) == 0 ||
+			strncmp(routes[i].pattern, "/api/auth", 9) == 0)
+			ok(!c[i].replica, "%s %s stays on the primary", routes[i].method, routes[i].pattern);
+	}
 	RoutesFree(c, route_count);
+}
+
+static void
+TestReplicaList(void)
+{
+	char					 err[256] = "";
+	CompiledRoute			*c = RoutesCompile(table, n, err, sizeof(err));
+	static const char *const good[] = {"GET /api/stores/{storeId}"};
+	static const char *const unknown[] = {"GET /api/nowhere"};
+	static const char *const private_route[] = {"PUT /api/stores/{storeId}"};
+	static const char *const malformed[] = {"GET/api/stores/{storeId}"};
+
+	ok(RoutesMarkReplica(table, n, c, good, 1, err, sizeof(err)) && c[2].replica && !c[0].replica,
+	   "a listed public GET route is marked, and only it (%s)", err);
+	ok(!RoutesMarkReplica(table, n, c, unknown, 1, err, sizeof(err)) && strstr(err, "not in the route table"),
+	   "an entry not in the table is refused: %s", err);
+	ok(!RoutesMarkReplica(table, n, c, private_route, 1, err, sizeof(err)) && strstr(err, "not a public GET"),
+	   "a route that writes is refused: %s", err);
+	ok(!RoutesMarkReplica(table, n, c, malformed, 1, err, sizeof(err)),
+	   "an entry without a space is refused");
+	RoutesFree(c, n);
 }
 
 int
@@ -212,5 +248,6 @@ main(void)
 	TestPatterns();
 	TestCompile();
 	TestRealTable();
+	TestReplicaList();
 	return done_testing();
 }
