@@ -50,6 +50,7 @@ typedef struct Config
 	int		 realtime_ping_interval; /* seconds between WebSocket pings */
 	int		 realtime_idle_timeout;	 /* seconds without a frame before a WebSocket is closed */
 	int		 realtime_sse_heartbeat; /* seconds between SSE heartbeats */
+	int		 realtime_poll_interval; /* milliseconds between the listener's reads of the event log */
 	int		 realtime_max_per_user;	 /* streams one user may hold open */
 	int		 realtime_send_buffer;	 /* bytes queued for one client before it is dropped as slow */
 	int		 realtime_max_message;	 /* bytes of one message from a WebSocket client */

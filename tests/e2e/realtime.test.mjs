@@ -163,7 +163,8 @@ test('resume: three changes while away arrive in order on reconnecting, with sin
     await again.ready;
     await sleep(300);
     assert.deepEqual(again.events().map((e) => `${e.data.productId} ${e.data.available}`),
-      [`${A} 21`, `${B} 22`, `${C} 23`].map((s) => s), `${transport}: exactly the three, in order`);
+      [`${A} 21`, `${B} 22`, `${C} 23`],
+      `${transport}: exactly the three, in order (since ${seen.id}; got ids ${again.events().map((e) => e.id)})`);
     again.close();
   }
 });
