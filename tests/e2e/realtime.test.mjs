@@ -314,6 +314,32 @@ test('metrics: realtime gauges and counters, clean under promtool', { timeout: 2
   await watcher.close();
 });
 
+test('pings every REALTIME_PING_INTERVAL, a silent peer closed after REALTIME_IDLE_TIMEOUT (1001), SSE heartbeats', { timeout: 30000 }, async () => {
+  const proxy = await startProxy(portNear(51), { REALTIME_PING_INTERVAL: '1', REALTIME_IDLE_TIMEOUT: '3', REALTIME_SSE_HEARTBEAT: '1' });
+  try {
+    const silent = await rawWs(`/ws?stores=${QUIET}`, { base: proxy.base });
+    const t0 = Date.now();
+    await silent.frames.next((f) => f.opcode === 9, 3000, 'a ping');
+    const close = await silent.frames.next((f) => f.opcode === 8, 6000, 'the idle close');
+    assert.deepEqual({ code: close.code, reason: close.reason }, { code: 1001, reason: 'idle' });
+    assert.ok(Date.now() - t0 >= 2500, `not before the idle timeout (${Date.now() - t0} ms)`);
+    silent.socket.destroy();
+    // a peer that answers the pings (the ws client does) stays
+    const lively = track(openWs(`/ws?stores=${QUIET}`, { base: proxy.wsBase }));
+    await lively.ready;
+    await sleep(4500);
+    assert.equal(lively.ws.readyState, 1, 'a peer that answers pings is kept open');
+    await lively.close();
+    const sse = track(openSse(`/api/events?stores=${QUIET}`, { base: proxy.base }));
+    await sse.ready;
+    await sleep(2500);
+    assert.ok((sse.raw.match(/^: heartbeat$/gm) || []).length >= 1, `heartbeat comments: ${JSON.stringify(sse.raw)}`);
+    sse.close();
+  } finally {
+    await proxy.stop();
+  }
+});
+
 test('a client that stops reading is closed (1013) and nobody else waits for it; SIGTERM closes sockets with 1001', { timeout: 90000 }, async () => {
   const proxy = await startProxy(portNear(50), { REALTIME_SEND_BUFFER: '262144', CORS_ORIGINS: '' });
   try {
