@@ -354,15 +354,44 @@ Wake(Realtime *rt)
 		LogWrite(LOG_WARN, "realtime: cannot wake the realtime thread", NULL);
 }
 
+static void Unref(RtClient *c);
+
 /* Hands a client to the realtime thread */
 static void
 Post(Realtime *rt, RtClient *c)
 {
+	bool stopped;
+
 	pthread_mutex_lock(&rt->lock);
-	c->inbox_next = rt->inbox;
-	rt->inbox = c;
+	stopped = rt->stop;
+	if (!stopped)
+	{
+		c->inbox_next = rt->inbox;
+		rt->inbox = c;
+	}
 	pthread_mutex_unlock(&rt->lock);
-	Wake(rt);
+	if (!stopped)
+	{
+		Wake(rt);
+		return;
+	}
+	/*
+	 * Shutting down (a keep-alive connection asked after the listening
+	 * socket closed): the socket goes back to be closed at once, the
+	 * stream ends as soon as libmicrohttpd reads it.
+	 */
+	if (c->kind == RT_WS)
+	{
+		MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
+		ClientDestroy(c);
+	}
+	else
+	{
+		pthread_mutex_lock(&c->lock);
+		c->ended = true;
+		pthread_mutex_unlock(&c->lock);
+		Unref(c);
+	}
 }
 
 void
