@@ -35,7 +35,13 @@ function page(proxy, wsTicket, sseTicket) {
 <p id="ws">waiting</p><p id="sse">waiting</p>
 <script>
 const got = {};
-const report = () => { if (got.ws && got.sse) fetch('/result', { method: 'POST', body: JSON.stringify(got) }); };
+// once both have shown their event, what the page shows goes back to the test
+const report = () => {
+  if (!got.ws || !got.sse) return;
+  got.sse.shown = document.getElementById('sse').textContent;
+  got.sse.shownWs = document.getElementById('ws').textContent;
+  fetch('/result', { method: 'POST', body: JSON.stringify(got) });
+};
 let open = 0;
 const opened = () => { if (++open === 2) fetch('/ready'); };
 const ws = new WebSocket('${proxy.replace('http', 'ws')}/ws?stores=${STORE}&ticket=${wsTicket}');
@@ -51,8 +57,7 @@ es.onopen = opened;
 es.onmessage = (m) => {
   const msg = JSON.parse(m.data);
   document.getElementById('sse').textContent = 'EventSource: ' + msg.data.productId + ' ' + msg.data.available + ' #' + m.lastEventId;
-  got.sse = { ...msg, lastEventId: m.lastEventId, shown: document.getElementById('sse').textContent,
-              shownWs: document.getElementById('ws').textContent };
+  got.sse = { ...msg, lastEventId: m.lastEventId };
   report();
 };
 </script>`;
