@@ -243,6 +243,11 @@ test('bad clients are refused or closed with the right code, and everyone else i
   assertError(await nodeRequest('GET', `/ws?stores=${QUIET}`, { headers: { ...upgrade, 'sec-websocket-version': '8' } }), 400, 'validation_failed');
   assertError(await nodeRequest('GET', '/ws?stores=nope_no_store', { headers: upgrade }), 404, 'not_found');
   assertError(await nodeRequest('GET', `/ws?stores=${QUIET}&since=-1`, { headers: upgrade }), 400, 'validation_failed');
+  // found by fuzz_realtime: 19 digits overflowed while being read (UBSan stopped the proxy)
+  assertError(await nodeRequest('GET', `/ws?stores=${QUIET}&since=9727777777777777776`, { headers: upgrade }), 400, 'validation_failed');
+  const overflowing = track(openSse(`/api/events?stores=${QUIET}`, { headers: { 'last-event-id': '9727777777777777776' } }));
+  await overflowing.ready; // a Last-Event-ID that is no id is ignored, as EventSource servers do
+  overflowing.close();
   assertError(await nodeRequest('GET', '/api/events'), 401, 'unauthorized');
   const browser = track(openWs(`/ws?stores=${QUIET}`, { headers: { origin: BASE } }));
   await browser.ready; // the proxy's own origin may
