@@ -100,7 +100,9 @@ EventsEmit(const char *type, const char *store_id, const pg_uuid_t *user_id, con
 					 4, types),
 			  values, nulls, false, 1);
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	Async_Notify(EVENTS_CHANNEL, psprintf(INT64_FORMAT, id));
+	/* stock changes ride on every reservation: no NOTIFY for them (events.h) */
+	if (strcmp(type, "inventory.changed") != 0)
+		Async_Notify(EVENTS_CHANNEL, psprintf(INT64_FORMAT, id));
 	/* callers may still be reading the rows of their own last statement */
 	SPI_tuptable = caller_table;
 	SPI_processed = caller_processed;

@@ -113,6 +113,8 @@ ConfigLoad(Config *c, GetEnv getenv_fn, char *err, size_t errlen)
 		!ReadInt(getenv_fn, "REALTIME_PING_INTERVAL", 25, 1, 3600, &c->realtime_ping_interval, err, errlen) ||
 		!ReadInt(getenv_fn, "REALTIME_IDLE_TIMEOUT", 60, 2, 86400, &c->realtime_idle_timeout, err, errlen) ||
 		!ReadInt(getenv_fn, "REALTIME_SSE_HEARTBEAT", 15, 1, 3600, &c->realtime_sse_heartbeat, err, errlen) ||
+		!ReadInt(getenv_fn, "REALTIME_POLL_INTERVAL_MS", 10, 1, 10000, &c->realtime_poll_interval, err,
+				 errlen) ||
 		!ReadInt(getenv_fn, "REALTIME_MAX_PER_USER", 8, 1, 100000, &c->realtime_max_per_user, err, errlen) ||
 		!ReadInt(getenv_fn, "REALTIME_SEND_BUFFER", 262144, 4096, 64 * 1048576, &c->realtime_send_buffer, err,
 				 errlen) ||

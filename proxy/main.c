@@ -203,6 +203,7 @@ main(int argc, char **argv)
 			.ping_interval = server.config.realtime_ping_interval,
 			.idle_timeout = server.config.realtime_idle_timeout,
 			.sse_heartbeat = server.config.realtime_sse_heartbeat,
+			.poll_interval = server.config.realtime_poll_interval,
 			.max_per_user = server.config.realtime_max_per_user,
 			.send_buffer = (size_t) server.config.realtime_send_buffer,
 			.max_message = (size_t) server.config.realtime_max_message,

@@ -133,6 +133,8 @@ struct Realtime
 	PGconn				   *listener;
 	bool					have_last;
 	int64_t					last_id; /* highest id delivered */
+	int64_t					cursor;	 /* the log as far as the poll read it, by its own reads only */
+	int64_t					next_poll_ms;
 	int64_t					next_connect_ms;
 	int						backoff_ms;
 	bool					connected_once;
@@ -353,15 +355,44 @@ Wake(Realtime *rt)
 				 json_pack("{s:s,s:i}", "error", strerror(errno), "fd", rt->wakefd));
 }
 
+static void Unref(RtClient *c);
+
 /* Hands a client to the realtime thread */
 static void
 Post(Realtime *rt, RtClient *c)
 {
+	bool stopped;
+
 	pthread_mutex_lock(&rt->lock);
-	c->inbox_next = rt->inbox;
-	rt->inbox = c;
+	stopped = rt->stop;
+	if (!stopped)
+	{
+		c->inbox_next = rt->inbox;
+		rt->inbox = c;
+	}
 	pthread_mutex_unlock(&rt->lock);
-	Wake(rt);
+	if (!stopped)
+	{
+		Wake(rt);
+		return;
+	}
+	/*
+	 * Shutting down (a keep-alive connection asked after the listening
+	 * socket closed): the socket goes back to be closed at once, the
+	 * stream ends as soon as libmicrohttpd reads it.
+	 */
+	if (c->kind == RT_WS)
+	{
+		MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
+		ClientDestroy(c);
+	}
+	else
+	{
+		pthread_mutex_lock(&c->lock);
+		c->ended = true;
+		pthread_mutex_unlock(&c->lock);
+		Unref(c);
+	}
 }
 
 void
@@ -1041,7 +1072,16 @@ DispatchRows(Realtime *rt, PGresult *res, const int *order, int n)
 	}
 }
 
-/* Everything after the highest id delivered (and late commits below it); false when the connection broke */
+/*
+ * CatchUp reads the log after the poll's cursor (with the late commits
+ * below it, events_fetch) and dispatches what was not delivered yet; false
+ * when the connection broke.  It runs every REALTIME_POLL_INTERVAL_MS and
+ * after every reconnect: stock events come only this way (the extension
+ * announces them without NOTIFY, events.h), and it is the net under the
+ * notifications of the others.  The cursor moves only by its own reads:
+ * an id delivered by a notification says nothing about the lower ids
+ * committed before it.
+ */
 static bool
 CatchUp(Realtime *rt)
 {
@@ -1053,7 +1093,7 @@ CatchUp(Realtime *rt)
 		PGresult   *res;
 		int			n;
 
-		snprintf(after, sizeof(after), "%lld", (long long) rt->last_id);
+		snprintf(after, sizeof(after), "%lld", (long long) rt->cursor);
 		snprintf(limit, sizeof(limit), "%d", FETCH_PAGE);
 		res = PQexecParams(rt->listener,
 						   "SELECT id, type, store_id, user_id, message "
@@ -1068,6 +1108,9 @@ CatchUp(Realtime *rt)
 		}
 		n = PQntuples(res);
 		DispatchRows(rt, res, NULL, n);
+		/* rows come by id: the last is the highest */
+		if (n > 0 && strtoll(PQgetvalue(res, n - 1, 0), NULL, 10) > rt->cursor)
+			rt->cursor = strtoll(PQgetvalue(res, n - 1, 0), NULL, 10);
 		PQclear(res);
 		if (n < FETCH_PAGE)
 			return true;
@@ -1122,6 +1165,7 @@ ListenerConnect(Realtime *rt)
 			return;
 		}
 		rt->last_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		rt->cursor = rt->last_id;
 		rt->have_last = true;
 		PQclear(res);
 	}
@@ -1356,8 +1400,16 @@ Replay(Realtime *rt, RtClient *c)
 static void
 Adopt(Realtime *rt, RtClient *c)
 {
-	int64_t now = NowMs();
+	int64_t now;
 
+	/*
+	 * What committed before the client came is dispatched before it joins:
+	 * it gets the events after its arrival (or after its since=), never a
+	 * few from just before it that the poll had not read yet.
+	 */
+	if (rt->listener != NULL && !CatchUp(rt))
+		ListenerLost(rt, "reading the log failed");
+	now = NowMs();
 	c->next = rt->clients;
 	if (rt->clients)
 		rt->clients->prev = c;
@@ -1500,7 +1552,8 @@ Run(void *arg)
 
 	for (;;)
 	{
-		int		n = epoll_wait(rt->epfd, events, 64, TICK_MS);
+		int		n = epoll_wait(rt->epfd, events, 64,
+						   rt->config.poll_interval < TICK_MS ? rt->config.poll_interval : TICK_MS);
 		int64_t now = NowMs();
 		bool	stop;
 
@@ -1528,6 +1581,12 @@ Run(void *arg)
 				else
 					WsFlush(rt, c);
 			}
+		}
+		if (rt->listener != NULL && now >= rt->next_poll_ms)
+		{
+			if (!CatchUp(rt))
+				ListenerLost(rt, "reading the log failed");
+			rt->next_poll_ms = NowMs() + rt->config.poll_interval;
 		}
 		if (now - last_tick >= TICK_MS)
 		{

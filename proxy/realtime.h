@@ -33,6 +33,7 @@ typedef struct RealtimeConfig
 	int			ping_interval;	 /* seconds between pings of a WebSocket */
 	int			idle_timeout;	 /* seconds without a frame from a peer before it is closed */
 	int			sse_heartbeat;	 /* seconds between SSE heartbeat comments */
+	int			poll_interval;	 /* milliseconds between reads of the log (stock events are not NOTIFYed) */
 	int			max_per_user;	 /* open streams per signed-in user */
 	size_t		send_buffer;	 /* bytes queued for one client before it counts as slow */
 	size_t		max_message;	 /* bytes of one message from a client */

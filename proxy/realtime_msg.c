@@ -262,9 +262,10 @@ RtParseEventId(const char *s, int64_t *out)
 	{
 		if (*p < '0' || *p > '9')
 			return false;
-		v = v * 10 + (*p - '0');
-		if (v > ((int64_t) 1 << 62))
+		/* checked before it is computed: 19 digits can overflow int64_t */
+		if (v > ((((int64_t) 1 << 62) - (*p - '0')) / 10))
 			return false;
+		v = v * 10 + (*p - '0');
 	}
 	*out = v;
 	return true;

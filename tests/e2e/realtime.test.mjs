@@ -163,7 +163,8 @@ test('resume: three changes while away arrive in order on reconnecting, with sin
     await again.ready;
     await sleep(300);
     assert.deepEqual(again.events().map((e) => `${e.data.productId} ${e.data.available}`),
-      [`${A} 21`, `${B} 22`, `${C} 23`].map((s) => s), `${transport}: exactly the three, in order`);
+      [`${A} 21`, `${B} 22`, `${C} 23`],
+      `${transport}: exactly the three, in order (since ${seen.id}; got ids ${again.events().map((e) => e.id)})`);
     again.close();
   }
 });
@@ -242,6 +243,11 @@ test('bad clients are refused or closed with the right code, and everyone else i
   assertError(await nodeRequest('GET', `/ws?stores=${QUIET}`, { headers: { ...upgrade, 'sec-websocket-version': '8' } }), 400, 'validation_failed');
   assertError(await nodeRequest('GET', '/ws?stores=nope_no_store', { headers: upgrade }), 404, 'not_found');
   assertError(await nodeRequest('GET', `/ws?stores=${QUIET}&since=-1`, { headers: upgrade }), 400, 'validation_failed');
+  // found by fuzz_realtime: 19 digits overflowed while being read (UBSan stopped the proxy)
+  assertError(await nodeRequest('GET', `/ws?stores=${QUIET}&since=9727777777777777776`, { headers: upgrade }), 400, 'validation_failed');
+  const overflowing = track(openSse(`/api/events?stores=${QUIET}`, { headers: { 'last-event-id': '9727777777777777776' } }));
+  await overflowing.ready; // a Last-Event-ID that is no id is ignored, as EventSource servers do
+  overflowing.close();
   assertError(await nodeRequest('GET', '/api/events'), 401, 'unauthorized');
   const browser = track(openWs(`/ws?stores=${QUIET}`, { headers: { origin: BASE } }));
   await browser.ready; // the proxy's own origin may
@@ -311,6 +317,32 @@ test('metrics: realtime gauges and counters, clean under promtool', { timeout: 2
     assert.match(text, new RegExp(`^multistore_realtime_${name} \\d+$`, 'm'), name);
   assert.match(text, /^multistore_realtime_listener_up 1$/m);
   await watcher.close();
+});
+
+test('pings every REALTIME_PING_INTERVAL, a silent peer closed after REALTIME_IDLE_TIMEOUT (1001), SSE heartbeats', { timeout: 30000 }, async () => {
+  const proxy = await startProxy(portNear(51), { REALTIME_PING_INTERVAL: '1', REALTIME_IDLE_TIMEOUT: '3', REALTIME_SSE_HEARTBEAT: '1' });
+  try {
+    const silent = await rawWs(`/ws?stores=${QUIET}`, { base: proxy.base });
+    const t0 = Date.now();
+    await silent.frames.next((f) => f.opcode === 9, 3000, 'a ping');
+    const close = await silent.frames.next((f) => f.opcode === 8, 6000, 'the idle close');
+    assert.deepEqual({ code: close.code, reason: close.reason }, { code: 1001, reason: 'idle' });
+    assert.ok(Date.now() - t0 >= 2500, `not before the idle timeout (${Date.now() - t0} ms)`);
+    silent.socket.destroy();
+    // a peer that answers the pings (the ws client does) stays
+    const lively = track(openWs(`/ws?stores=${QUIET}`, { base: proxy.wsBase }));
+    await lively.ready;
+    await sleep(4500);
+    assert.equal(lively.ws.readyState, 1, 'a peer that answers pings is kept open');
+    await lively.close();
+    const sse = track(openSse(`/api/events?stores=${QUIET}`, { base: proxy.base }));
+    await sse.ready;
+    await sleep(2500);
+    assert.ok((sse.raw.match(/^: heartbeat$/gm) || []).length >= 1, `heartbeat comments: ${JSON.stringify(sse.raw)}`);
+    sse.close();
+  } finally {
+    await proxy.stop();
+  }
 });
 
 test('a client that stops reading is closed (1013) and nobody else waits for it; SIGTERM closes sockets with 1001', { timeout: 90000 }, async () => {

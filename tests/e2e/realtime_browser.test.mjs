@@ -35,9 +35,10 @@ function page(proxy, wsTicket, sseTicket) {
 <p id="ws">waiting</p><p id="sse">waiting</p>
 <script>
 const got = {};
-// what the page shows is read when both have arrived, whichever came first
+// once both have shown their event, what the page shows goes back to the test
 const report = () => {
   if (!got.ws || !got.sse) return;
+  got.sse.shown = document.getElementById('sse').textContent;
   got.sse.shownWs = document.getElementById('ws').textContent;
   fetch('/result', { method: 'POST', body: JSON.stringify(got) });
 };
@@ -56,7 +57,7 @@ es.onopen = opened;
 es.onmessage = (m) => {
   const msg = JSON.parse(m.data);
   document.getElementById('sse').textContent = 'EventSource: ' + msg.data.productId + ' ' + msg.data.available + ' #' + m.lastEventId;
-  got.sse = { ...msg, lastEventId: m.lastEventId, shown: document.getElementById('sse').textContent };
+  got.sse = { ...msg, lastEventId: m.lastEventId };
   report();
 };
 </script>`;

@@ -132,5 +132,9 @@ main(void)
 	ok(!RtParseEventId("-1", &id) && !RtParseEventId("1e3", &id) && !RtParseEventId("", &id) &&
 		   !RtParseEventId("99999999999999999999", &id),
 	   "not a negative, an exponent, nothing or an overflow");
+	/* found by fuzz_realtime: 19 digits overflowed int64_t while being read */
+	ok(!RtParseEventId("9727777777777777776", &id) && !RtParseEventId("9223372036854775807", &id),
+	   "19 digits beyond 2^62 are refused, not overflowed");
+	ok(RtParseEventId("4611686018427387904", &id) && id == ((int64_t) 1 << 62), "2^62 itself is an id");
 	return done_testing();
 }
