@@ -59,6 +59,9 @@
 /*
  * The events after $1, as a relation: a higher id, or a lower one whose
  * transaction was in flight when event $1 was written (see the banner).
+ * A transaction id at or past the current snapshot's xmax cannot have
+ * committed here: it was written by another cluster (a restored dump, whose
+ * ids ran ahead of this one's), so its snapshot says nothing about ours.
  * Two branches, each an index scan (the primary key; the xid index), so a
  * reader pays for what it reads, not for the 24 hours kept.
  */
@@ -68,6 +71,7 @@
 	" SELECT l.* FROM multistore.events a JOIN multistore.events l "                                         \
 	"   ON l.xid >= pg_snapshot_xmin(a.snapshot) AND l.id < a.id AND l.xid <> a.xid "                        \
 	"  AND NOT pg_visible_in_snapshot(l.xid, a.snapshot) "                                                   \
+	"  AND l.xid < pg_snapshot_xmax(pg_current_snapshot()) "                                                 \
 	" WHERE a.id = $1)"
 
 void

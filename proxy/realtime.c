@@ -1106,13 +1106,16 @@ CatchUp(Realtime *rt)
 			PQclear(res);
 			return false;
 		}
+		int64_t before = rt->cursor;
+
 		n = PQntuples(res);
 		DispatchRows(rt, res, NULL, n);
 		/* rows come by id: the last is the highest */
 		if (n > 0 && strtoll(PQgetvalue(res, n - 1, 0), NULL, 10) > rt->cursor)
 			rt->cursor = strtoll(PQgetvalue(res, n - 1, 0), NULL, 10);
 		PQclear(res);
-		if (n < FETCH_PAGE)
+		/* a full page of late commits alone does not move the cursor: the next poll reads on */
+		if (n < FETCH_PAGE || rt->cursor == before)
 			return true;
 	}
 }
