@@ -56,21 +56,6 @@ COMMENT ON COLUMN promotions.starts_at IS 'inclusive; ends_at is exclusive';
 CREATE INDEX promotions_products_idx ON promotions USING gin (product_ids);
 COMMENT ON INDEX promotions_products_idx IS 'multistore: the promotions that name a product';
 
-CREATE TABLE inventory (
-	store_id text NOT NULL REFERENCES stores ON DELETE CASCADE,
-	product_id text NOT NULL REFERENCES products ON DELETE CASCADE,
-	bucket smallint NOT NULL,
-	on_hand integer NOT NULL DEFAULT 0,
-	held integer NOT NULL DEFAULT 0,
-	updated_at timestamptz NOT NULL DEFAULT now(),
-	PRIMARY KEY (store_id, product_id, bucket),
-	CONSTRAINT inventory_bucket_range CHECK (bucket BETWEEN 0 AND 63),
-	CONSTRAINT inventory_on_hand_not_negative CHECK (on_hand >= 0),
-	CONSTRAINT inventory_held_not_negative CHECK (held >= 0)
-);
-COMMENT ON TABLE inventory IS 'multistore: stock per store and product, split into buckets that sessions lock independently; a product''s on hand and held are the sums over its buckets';
-COMMENT ON COLUMN inventory.held IS 'units held by this bucket''s active holds (reservation_holds), overdue ones included until they are written down';
-
 ALTER TABLE order_items ADD COLUMN promotion_id text;
 ALTER TABLE order_items ADD COLUMN promotion_code text;
 COMMENT ON TABLE order_items IS 'multistore: what was ordered, with the name, price and promotion at the time (snapshots)';

@@ -83,11 +83,12 @@ ok(/shared_preload_libraries = 'pg_cron'/.test(entrypoint), 'db: pg_cron is prel
 ok(/USER postgres/.test(stage('db').steps.map((x) => `${x.instr} ${x.args}`).join('\n')), 'db: runs as postgres');
 
 // the proxy image: the runtime libraries of the -dev packages the build links
-const runtime = { libmicrohttpd12: 'libmicrohttpd-dev', libpq5: 'libpq-dev', libjansson4: 'libjansson-dev', libssl3: 'libssl-dev', zlib1g: 'zlib1g-dev' };
+const runtime = { libmicrohttpd12: 'libmicrohttpd-dev', libpq5: 'libpq-dev', libjansson4: 'libjansson-dev', libssl3: 'libssl-dev', zlib1g: 'zlib1g-dev',
+  libwslay1: 'libwslay-dev', libcurl4: 'libcurl4-openssl-dev' };
 const proxyApt = runs(stage('proxy'));
 for (const [lib, dev] of Object.entries(runtime)) ok(proxyApt.includes(lib) && debs.has(dev), `proxy: ${lib} (the build links ${dev})`);
 const proxyMake = read('proxy/Makefile');
-ok(/LDLIBS = -lmicrohttpd -lpq -ljansson -lcrypto -lz/.test(proxyMake), 'proxy: and those are all it links (proxy/Makefile)');
+ok(/LDLIBS = -lmicrohttpd -lpq -ljansson -lwslay -lcrypto -lz -lcurl -lpthread -lm$/m.test(proxyMake), 'proxy: and those are all it links (proxy/Makefile)');
 
 // --- docker-compose.yml -------------------------------------------------------------
 let compose;

@@ -5,7 +5,7 @@
 -- removes what is older than 24 hours.
 \ir helpers.psql
 BEGIN;
-SELECT plan(47);
+SELECT plan(48);
 
 SELECT has_table('multistore', 'events', 'the event log exists');
 SELECT has_table('multistore', 'realtime_tickets', 'realtime tickets are a table');
@@ -121,14 +121,29 @@ SELECT pg_temp.throws_code($$SELECT multistore.events_since(gen_random_uuid(), 0
                            'an unknown session is refused');
 
 -- resuming after an event whose writer saw another transaction in flight:
--- that transaction's event has a lower id but committed later, and comes too
+-- that transaction's event has a lower id but committed later, and comes too.
+-- Transaction ids of this cluster's past (b .. b + 300): ids at or past the
+-- current xmax belong to another cluster (a restored dump) and are no late commits.
+-- (the events written above, in this test's own transaction, are set aside)
+SELECT pg_current_xact_id()::text::bigint - 400 AS b \gset
+CREATE TEMP TABLE events_above AS SELECT * FROM multistore.events WHERE id < 9000000000;
+DELETE FROM multistore.events WHERE id < 9000000000;
 INSERT INTO multistore.events (id, type, store_id, payload, xid, snapshot, created_at)
 VALUES (9000000001, 'inventory.changed', 't_ev_other', '{"storeId":"t_ev_other","productId":"t_ev_p"}',
-        '1000500', '1000400:1000600:1000500', now()),
+        (:b + 200)::text::xid8, format('%s:%s:%s', :b + 100, :b + 300, :b + 200)::pg_snapshot, now()),
        (9000000002, 'inventory.changed', 't_ev_other', '{"storeId":"t_ev_other","productId":"t_ev_p"}',
-        '1000550', '1000400:1000600:1000500', now()),
+        (:b + 250)::text::xid8, format('%s:%s:%s', :b + 100, :b + 300, :b + 200)::pg_snapshot, now()),
        (9000000003, 'inventory.changed', 't_ev_other', '{"storeId":"t_ev_other","productId":"t_ev_p"}',
-        '1000300', '1000600:1000600:', now());
+        (:b + 0)::text::xid8, format('%s:%s:', :b + 300, :b + 300)::pg_snapshot, now()),
+       (9000000004, 'inventory.changed', 't_ev_other', '{"storeId":"t_ev_other","productId":"t_ev_p"}',
+        '9000000000'::xid8, format('%s:%s:', :b + 100, :b + 300)::pg_snapshot, now());
+-- 9000000004 is another cluster's (its xid is far past ours), 9000000005 ours, written after it
+INSERT INTO multistore.events (id, type, store_id, payload, xid, snapshot, created_at)
+VALUES (9000000005, 'inventory.changed', 't_ev_other', '{"storeId":"t_ev_other","productId":"t_ev_p"}',
+        (:b + 350)::text::xid8, format('%s:%s:', :b + 350, :b + 350)::pg_snapshot, now());
+SELECT is((SELECT array_agg(id ORDER BY id) FROM multistore.events_fetch(9000000005)),
+          NULL::bigint[], 'after 5: nothing; 4''s transaction id belongs to another cluster (a restored dump), not a late commit');
+DELETE FROM multistore.events WHERE id IN (9000000004, 9000000005);
 SELECT is((SELECT array_agg((e->>'id')::bigint ORDER BY (e->>'id')::bigint)
              FROM json_array_elements(multistore.events_since(NULL, 9000000002, ARRAY['t_ev_other'])->'events') e),
           ARRAY[9000000001, 9000000003]::bigint[],
@@ -136,6 +151,7 @@ SELECT is((SELECT array_agg((e->>'id')::bigint ORDER BY (e->>'id')::bigint)
 SELECT is((SELECT array_agg(id ORDER BY id) FROM multistore.events_fetch(9000000003)),
           NULL::bigint[], 'after 3: nothing (1 was committed when 3 was written)');
 DELETE FROM multistore.events WHERE id > 9000000000;
+INSERT INTO multistore.events SELECT * FROM events_above;
 
 -- tickets
 CREATE TEMP TABLE t AS SELECT multistore.realtime_ticket_issue((SELECT alice FROM sess))::jsonb AS j;
