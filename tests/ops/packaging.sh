@@ -100,8 +100,8 @@ PGPASSWORD=wrong psql "$owner" -XAtc "SELECT 1" >/dev/null 2>&1
 ok $? "TCP logins need the password (scram-sha-256)"
 is "$(PGPASSWORD=pg-secret-1 psql "$owner" -XAtc "SELECT extversion FROM pg_extension WHERE extname = 'multistore'")" "$version" \
    "the owner logs in with POSTGRES_PASSWORD: multistore $version"
-is "$(PGPASSWORD=pg-secret-1 psql "$owner" -XAtc "SELECT count(*) FROM cron.job WHERE jobname LIKE 'multistore-%'")" 3 \
-   "pg_cron is preloaded and the three jobs are scheduled"
+is "$(PGPASSWORD=pg-secret-1 psql "$owner" -XAtc "SELECT count(*) FROM cron.job WHERE jobname LIKE 'multistore-%'")" 4 \
+   "pg_cron is preloaded and the four jobs are scheduled"
 is "$(PGPASSWORD=proxy-secret-2 psql "$proxy" -XAtc "SELECT multistore.store_get('store_1')::jsonb->'store'->>'id'" 2>&1)" store_1 \
    "multistore_proxy logs in with PROXY_DB_PASSWORD and calls the API (the sample data is there)"
 PGPASSWORD=proxy-secret-2 psql "$proxy" -XAtc "SELECT count(*) FROM multistore.users" >/dev/null 2>&1
