@@ -113,7 +113,10 @@ function quantile(sorted, q) {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+// Idle sockets are closed after 20 s, before the proxy's CONNECTION_TIMEOUT (30 s) closes them:
+// a request sent on a socket the server is closing that moment fails with ECONNRESET, and a
+// client cannot safely resend a POST.  (The first full run had 6 such resets in 53,859 requests.)
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 20000 });
 
 // call(route, method, path, {headers, raw, expect}) -> {status, headers, text, json} or {error}.
 // route is the template the latency is kept under; an answer whose status
@@ -508,12 +511,29 @@ function takeSample() {
   lastRequests = requestsTotal; lastAt = now;
   interval = { lat: [], errors: 0 };
   samples.push(row);
+  if (!mappingsAtWarmup && row.t >= WARMUP_S) { try { mappingsAtWarmup = mappings(); } catch { /* gone */ } }
   appendFileSync(CSV, `${row.t.toFixed(1)},${row.rss},${row.hwm},${row.fds},${row.threads},${row.requests},${row.rps.toFixed(1)},`
     + `${Number.isNaN(row.p50) ? '' : row.p50.toFixed(2)},${Number.isNaN(row.p99) ? '' : row.p99.toFixed(2)},${row.errors}\n`);
   if (samples.length % Math.max(1, Math.round(300 / SAMPLE_S)) === 1) {
     diag(`${row.t.toFixed(0)} s: RSS ${(row.rss / 1024).toFixed(1)} MiB, ${row.fds} fds, ${row.threads} threads, ${row.rps.toFixed(1)} req/s, p99 ${row.p99?.toFixed(1)} ms, ${errorsTotal} errors so far`);
   }
 }
+
+// The proxy's memory mappings and the resident KiB of each (/proc/PID/smaps), to say where RSS went
+function mappings() {
+  const out = new Map();
+  let key;
+  for (const line of readFileSync(`/proc/${PROXY_PID}/smaps`, 'utf8').split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      const kib = (parseInt(head[2], 16) - parseInt(head[1], 16)) / 1024;
+      key = `${head[3] || 'anonymous'} at ${head[1]}`;
+      out.set(key, { kib, rss: 0 });
+    } else if (key && line.startsWith('Rss:')) out.get(key).rss = Number(line.split(/\s+/)[1]);
+  }
+  return out;
+}
+let mappingsAtWarmup;
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 // least squares slope of ys over xs
@@ -545,6 +565,17 @@ function flatness() {
     + `slope ${rssSlope.toFixed(1)} KiB/min)`);
   ok(fd1 - fd0 <= FD_TOLERANCE, `proxy open descriptors are flat: mean ${fd0.toFixed(1)} in the first third, ${fd1.toFixed(1)} in the last `
     + `(allowed +${FD_TOLERANCE}; slope ${fdSlope.toFixed(2)}/min)`);
+  if (mappingsAtWarmup) {
+    // where the resident memory grew or shrank since the warm-up, largest changes first
+    let now = new Map();
+    try { now = mappings(); } catch { /* gone */ }
+    const changes = [...new Set([...mappingsAtWarmup.keys(), ...now.keys()])]
+      .map((k) => [`${k} (${(now.get(k) ?? mappingsAtWarmup.get(k)).kib} KiB mapped)`, (now.get(k)?.rss ?? 0) - (mappingsAtWarmup.get(k)?.rss ?? 0)])
+      .filter(([, d]) => d !== 0)
+      .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]));
+    diag(`--- resident memory by mapping, since the warm-up (/proc/${PROXY_PID}/smaps): ${changes.reduce((a, [, d]) => a + d, 0)} KiB in all`);
+    for (const [k, d] of changes.slice(0, 6)) diag(`${d > 0 ? '+' : ''}${d} KiB  ${k}`);
+  }
   return { rss0, rss1, fd0, fd1, rssSlope, fdSlope };
 }
 
@@ -747,7 +778,13 @@ async function main() {
   ok(health.status === 200, `the proxy is healthy before the run: ${health.status ?? health.error}`);
 
   for (const k of CLASSES.filter((c) => c.pending)) diag(`traffic class "${k.name}" not run: ${k.pending}`);
-  const active = CLASSES.filter((c) => !c.pending);
+  // SOAK_CLASSES=checkouts,reads runs only those (to find which traffic a trend follows)
+  const only = env.SOAK_CLASSES ? env.SOAK_CLASSES.split(',').map((n) => n.trim()) : undefined;
+  const active = CLASSES.filter((c) => !c.pending && (!only || only.includes(c.name)));
+  if (only && active.length !== only.length) {
+    console.log(`Bail out! SOAK_CLASSES names a class that is not in the table (${CLASSES.filter((c) => !c.pending).map((c) => c.name).join(', ')})`);
+    process.exit(2);
+  }
   diag(`traffic classes: ${active.map((k) => `${k.name} ${(k.rate * SCALE).toFixed(2)}/s`).join(', ')}`);
 
   writeFileSync(CSV, 'elapsed_s,rss_kib,hwm_kib,fds,threads,requests,rps,p50_ms,p99_ms,errors\n');
