@@ -67,6 +67,13 @@ typedef const char *(*GetEnv)(const char *name);
  * naming the variable and what is wrong.
  */
 extern bool ConfigLoad(Config *config, GetEnv getenv_fn, char *err, size_t errlen);
+
+/* A setting's value, or NULL when unset or empty */
+extern const char *ConfigValue(GetEnv getenv_fn, const char *name);
+
+/* An integer setting from min to max, def when unset; else one line into err */
+extern bool ConfigReadInt(GetEnv getenv_fn, const char *name, int def, int min, int max, int *out, char *err,
+						  size_t errlen);
 extern void ConfigFree(Config *config);
 
 #endif /* PROXY_CONFIG_H */

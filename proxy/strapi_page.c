@@ -18,38 +18,6 @@
 
 static void CopyPrintable(char *buf, size_t buflen, const char *text, size_t len);
 
-/* A setting's value, or NULL when unset or empty */
-static const char *
-Value(GetEnv getenv_fn, const char *name)
-{
-	const char *v = getenv_fn(name);
-
-	return v && *v ? v : NULL;
-}
-
-static bool
-ReadInt(GetEnv getenv_fn, const char *name, int def, int min, int max, int *out, char *err, size_t errlen)
-{
-	const char *v = Value(getenv_fn, name);
-	char	   *end;
-	long		n;
-
-	if (v == NULL)
-	{
-		*out = def;
-		return true;
-	}
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno != 0 || *end != '\0' || end == v || n < min || n > max)
-	{
-		snprintf(err, errlen, "%s must be an integer from %d to %d (got \"%.40s\")", name, min, max, v);
-		return false;
-	}
-	*out = (int) n;
-	return true;
-}
-
 /* Printable ASCII without spaces: what may go into a URL or a header as it is */
 static bool
 IsPlainText(const char *s)
@@ -111,7 +79,7 @@ StrapiSyncConfigLoad(StrapiSyncConfig *c, GetEnv getenv_fn, char *err, size_t er
 	int			max_bytes;
 
 	memset(c, 0, sizeof(*c));
-	if ((v = Value(getenv_fn, "DATABASE_URL")) == NULL)
+	if ((v = ConfigValue(getenv_fn, "DATABASE_URL")) == NULL)
 	{
 		snprintf(err, errlen,
 				 "DATABASE_URL is required (a libpq URL such as postgresql://user@host:5432/db)");
@@ -119,7 +87,7 @@ StrapiSyncConfigLoad(StrapiSyncConfig *c, GetEnv getenv_fn, char *err, size_t er
 	}
 	c->database_url = strdup(v);
 
-	if ((v = Value(getenv_fn, "STRAPI_URL")) == NULL)
+	if ((v = ConfigValue(getenv_fn, "STRAPI_URL")) == NULL)
 	{
 		snprintf(err, errlen, "STRAPI_URL is required (Strapi's base URL, such as http://127.0.0.1:1337)");
 		return false;
@@ -128,7 +96,7 @@ StrapiSyncConfigLoad(StrapiSyncConfig *c, GetEnv getenv_fn, char *err, size_t er
 	if (!CheckStrapiUrl(c->strapi_url, err, errlen))
 		return false;
 
-	if ((v = Value(getenv_fn, "STRAPI_API_TOKEN")) == NULL)
+	if ((v = ConfigValue(getenv_fn, "STRAPI_API_TOKEN")) == NULL)
 	{
 		snprintf(
 			err, errlen,
@@ -142,16 +110,16 @@ StrapiSyncConfigLoad(StrapiSyncConfig *c, GetEnv getenv_fn, char *err, size_t er
 	}
 	c->api_token = strdup(v);
 
-	if (!ReadInt(getenv_fn, "STRAPI_SYNC_PAGE_SIZE", STRAPI_PAGE_SIZE_DEFAULT, 1, 1000, &c->page_size, err,
-				 errlen) ||
-		!ReadInt(getenv_fn, "STRAPI_SYNC_TIMEOUT", 30, 1, 3600, &c->timeout, err, errlen) ||
-		!ReadInt(getenv_fn, "STRAPI_SYNC_RETRIES", 2, 0, 10, &c->retries, err, errlen) ||
-		!ReadInt(getenv_fn, "STRAPI_SYNC_MAX_BYTES", 32 * 1048576, 1024, 1024 * 1048576, &max_bytes, err,
-				 errlen))
+	if (!ConfigReadInt(getenv_fn, "STRAPI_SYNC_PAGE_SIZE", STRAPI_PAGE_SIZE_DEFAULT, 1, 1000, &c->page_size,
+					   err, errlen) ||
+		!ConfigReadInt(getenv_fn, "STRAPI_SYNC_TIMEOUT", 30, 1, 3600, &c->timeout, err, errlen) ||
+		!ConfigReadInt(getenv_fn, "STRAPI_SYNC_RETRIES", 2, 0, 10, &c->retries, err, errlen) ||
+		!ConfigReadInt(getenv_fn, "STRAPI_SYNC_MAX_BYTES", 32 * 1048576, 1024, 1024 * 1048576, &max_bytes,
+					   err, errlen))
 		return false;
 	c->max_bytes = (size_t) max_bytes;
 
-	v = Value(getenv_fn, "STRAPI_SYNC_ALLOW_EMPTY");
+	v = ConfigValue(getenv_fn, "STRAPI_SYNC_ALLOW_EMPTY");
 	if (v == NULL || strcmp(v, "0") == 0)
 		c->allow_empty = false;
 	else if (strcmp(v, "1") == 0)
