@@ -23,7 +23,8 @@
  *	- A delete is final: the product stays, unpublished, for the orders that
  *	  name it, and a late delivery of the document is stale.  Strapi 5 sends
  *	  it twice (the draft and the published row): the second is a duplicate.
- *	- entry.publish with entry null (a race inside Strapi) is answered 202
+ *	- entry.publish with entry null (a race inside Strapi), and a stock entry
+ *	  for a store or product not known yet (Model.missing), are answered 202
  *	  "deferred" and kept in strapi_pending for strapi-sync.
  *	- Any other event (media.*, entry.draft-discard, ...) or model is 202
  *	  "ignored"; a malformed delivery is 400 naming its fields, and nothing
@@ -104,6 +105,8 @@ typedef struct Model
 	bool (*write)(const char *document_id, void *content, bool live, bool only_if_new);
 	void (*withdraw)(const char *document_id, void *content, bool deleted);
 	const char *(*target)(const char *document_id, void *content);
+	/* why the rows the content names are not here yet (the delivery is deferred), or NULL */
+	const char *(*missing)(void *content);
 } Model;
 
 static int
@@ -369,10 +372,11 @@ Answer(const char *status, const char *id, const char *reason)
 /*
  * Applies one document version.  sync: an entry of the REST listing, which
  * lists what is published: applied as a publish, compared without the event
- * ("unchanged" rather than "duplicate").
+ * ("unchanged" rather than "duplicate").  "deferred", with *reason_out set,
+ * when the content names rows not known here yet.
  */
 static const char *
-ApplyVersion(const Model *m, Delivery *d, bool sync, const char **target_out)
+ApplyVersion(const Model *m, Delivery *d, bool sync, const char **target_out, const char **reason_out)
 {
 	MsValidation  v;
 	DocumentState s;
@@ -393,6 +397,9 @@ ApplyVersion(const Model *m, Delivery *d, bool sync, const char **target_out)
 	MsValidationCheck(&v);
 	target = content ? m->target(d->document_id, content) : NULL;
 	*target_out = target ? target : d->document_id;
+	*reason_out = NULL;
+	if (!sync && content && m->missing && (*reason_out = m->missing(content)) != NULL)
+		return "deferred";
 
 	s = LockDocument(d->model, d->document_id);
 	if (s.deleted)
@@ -451,6 +458,7 @@ ApplyDelivery(FunctionCallInfo fcinfo, const Model *m)
 	Delivery		d = {0};
 	const char	   *outcome;
 	const char	   *target = NULL;
+	const char	   *reason;
 	Datum			result;
 
 	SPI_connect();
@@ -505,8 +513,16 @@ ApplyDelivery(FunctionCallInfo fcinfo, const Model *m)
 		MsInvalidArgument("entry", "must be an object");
 	d.entry = entry.val.binary.data;
 
-	outcome = ApplyVersion(m, &d, false, &target);
-	result = MsDecidedRow(fcinfo, 200, Answer(outcome, target, NULL), false);
+	outcome = ApplyVersion(m, &d, false, &target, &reason);
+	if (reason)
+	{
+		/* kept for strapi-sync rather than refused: its own delivery may still come */
+		Defer(m->name, event, reason, PG_GETARG_JSONB_P(0));
+		result = MsDecidedRow(fcinfo, 202,
+							  Answer(outcome, NULL, psprintf("%s: kept for strapi-sync", reason)), false);
+	}
+	else
+		result = MsDecidedRow(fcinfo, 200, Answer(outcome, target, NULL), false);
 	SPI_finish();
 	return result;
 }
@@ -888,13 +904,14 @@ StockTarget(const char *document_id, void *content)
 	return psprintf("%s/%s", s->store_id, s->product_id);
 }
 
-/* Are the store and the product known here? */
-static bool
-StockTargetsExist(const char *store_id, const char *product_id)
+/* A stock entry for a store or a product whose own delivery has not arrived yet */
+static const char *
+StockMissing(void *content)
 {
 	static SPIPlanPtr exists_plan = NULL;
+	StockContent	 *s = content;
 	Oid				  types[2] = {TEXTOID, TEXTOID};
-	Datum			  values[2] = {CStringGetTextDatum(store_id), CStringGetTextDatum(product_id)};
+	Datum			  values[2] = {CStringGetTextDatum(s->store_id), CStringGetTextDatum(s->product_id)};
 	bool			  isnull;
 
 	MsExecute(MsPlan(&exists_plan,
@@ -902,7 +919,9 @@ StockTargetsExist(const char *store_id, const char *product_id)
 					 "   AND EXISTS (SELECT 1 FROM multistore.products WHERE id = $2)",
 					 2, types),
 			  values, NULL, false, 1);
-	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+		return NULL;
+	return psprintf("store \"%s\" or product \"%s\" is not known yet", s->store_id, s->product_id);
 }
 
 static bool
@@ -939,53 +958,8 @@ StockWithdraw(const char *document_id, void *content, bool deleted)
 	InventorySetOnHand(target, slash + 1, 0);
 }
 
-static const Model stock_model = {"inventory", StockContentOf, StockWrite, StockWithdraw, StockTarget};
-
-/*
- * The stock webhook checks its store and product first: a stock entry for a
- * product whose own delivery has not arrived yet is deferred to strapi-sync
- * rather than refused.
- */
-static Datum
-ApplyStockDelivery(FunctionCallInfo fcinfo)
-{
-	JsonbContainer *body;
-	JsonbValue		entry, event;
-	MsValidation	v;
-
-	SPI_connect();
-	body = JrBody(fcinfo, 0);
-	if (JrGet(body, "entry", &entry) && entry.type == jbvBinary &&
-		JsonContainerIsObject(entry.val.binary.data) && JrGet(body, "event", &event) &&
-		event.type == jbvString &&
-		((event.val.string.len == 12 && strncmp(event.val.string.val, "entry.create", 12) == 0) ||
-		 (event.val.string.len == 12 && strncmp(event.val.string.val, "entry.update", 12) == 0) ||
-		 (event.val.string.len == 13 && strncmp(event.val.string.val, "entry.publish", 13) == 0)))
-	{
-		StockContent *s;
-
-		MsValidationInit(&v);
-		s = StockContentOf(&v, entry.val.binary.data, NULL);
-		if (v.count == 0 && !StockTargetsExist(s->store_id, s->product_id))
-		{
-			Datum result;
-
-			Defer("inventory", pnstrdup(event.val.string.val, event.val.string.len),
-				  psprintf("store \"%s\" or product \"%s\" is not known yet", s->store_id, s->product_id),
-				  PG_GETARG_JSONB_P(0));
-			result = MsDecidedRow(
-				fcinfo, 202,
-				Answer("deferred", NULL,
-					   psprintf("store \"%s\" or product \"%s\" is not known yet: kept for strapi-sync",
-								s->store_id, s->product_id)),
-				false);
-			SPI_finish();
-			return result;
-		}
-	}
-	SPI_finish();
-	return ApplyDelivery(fcinfo, &stock_model);
-}
+static const Model stock_model = {"inventory",	 StockContentOf, StockWrite,
+								  StockWithdraw, StockTarget,	 StockMissing};
 
 /*------------------------------------------------------------------------
  * The SQL API
@@ -1013,7 +987,7 @@ PG_FUNCTION_INFO_V1(ms_strapi_inventory_apply);
 Datum
 ms_strapi_inventory_apply(PG_FUNCTION_ARGS)
 {
-	return ApplyStockDelivery(fcinfo);
+	return ApplyDelivery(fcinfo, &stock_model);
 }
 
 static const Model *
@@ -1043,6 +1017,7 @@ ms_strapi_sync_entry(PG_FUNCTION_ARGS)
 	Delivery	 d = {0};
 	const char	*outcome;
 	const char	*target = NULL;
+	const char	*reason;
 	Datum		 result;
 
 	SPI_connect();
@@ -1050,7 +1025,7 @@ ms_strapi_sync_entry(PG_FUNCTION_ARGS)
 	d.model = m->name;
 	d.event = EVENT_PUBLISH;
 	d.entry = Flatten(JrBody(fcinfo, 1));
-	outcome = ApplyVersion(m, &d, true, &target);
+	outcome = ApplyVersion(m, &d, true, &target, &reason);
 	result = MsSpiCopy(CStringGetTextDatum(Answer(outcome, target, NULL)));
 	SPI_finish();
 	PG_RETURN_DATUM(result);
