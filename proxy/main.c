@@ -100,8 +100,11 @@ StartDaemon(Server *server)
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int) server->config.max_connections,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int) server->config.max_connections_per_ip,
 		/* per connection: request headers must fit; reset on every request */
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (16 * 1024), MHD_OPTION_LISTENING_ADDRESS_REUSE,
-		(unsigned int) 1, MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int) 1, MHD_OPTION_END);
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (16 * 1024),
+		/* no MHD_OPTION_LISTENING_ADDRESS_REUSE: its SO_REUSEPORT would let a
+		 * second proxy bind the same port and silently take half the traffic;
+		 * the default SO_REUSEADDR is enough to restart at once */
+		MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int) 1, MHD_OPTION_END);
 }
 
 /* Waits for SIGINT or SIGTERM; every thread started later inherits the block */
