@@ -36,6 +36,7 @@
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/tuplestore.h"
 
@@ -74,6 +75,18 @@
 	"  AND l.xid < pg_snapshot_xmax(pg_current_snapshot()) "                                                 \
 	" WHERE a.id = $1)"
 
+bool multistore_notify_stock_events = false;
+
+void
+EventsInit(void)
+{
+	DefineCustomBoolVariable("multistore.notify_stock_events",
+							 "NOTIFYs inventory.changed events at commit, as the other events are.",
+							 "Off by default: notifying commits run one at a time, and every reservation "
+							 "changes stock; listeners read the event log every few milliseconds instead.",
+							 &multistore_notify_stock_events, false, PGC_SUSET, 0, NULL, NULL, NULL);
+}
+
 void
 EventsEmit(const char *type, const char *store_id, const pg_uuid_t *user_id, const char *payload)
 {
@@ -104,8 +117,8 @@ EventsEmit(const char *type, const char *store_id, const pg_uuid_t *user_id, con
 					 4, types),
 			  values, nulls, false, 1);
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	/* stock changes ride on every reservation: no NOTIFY for them (events.h) */
-	if (strcmp(type, "inventory.changed") != 0)
+	/* stock changes ride on every reservation: NOTIFY them only when asked (events.h) */
+	if (multistore_notify_stock_events || strcmp(type, "inventory.changed") != 0)
 		Async_Notify(EVENTS_CHANNEL, psprintf(INT64_FORMAT, id));
 	/* callers may still be reading the rows of their own last statement */
 	SPI_tuptable = caller_table;

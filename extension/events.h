@@ -10,15 +10,21 @@
  * is the id alone (NOTIFY carries at most 8,000 bytes); readers fetch the
  * row.
  *
- * Except inventory.changed: it is written, not NOTIFYed.  A transaction
- * that NOTIFYs takes one database-wide lock from its pre-commit until its
- * commit record is flushed, so notifying commits run one at a time; every
- * reservation changes stock, and on the hot product (32 sessions,
- * synchronous_commit on) that took 2,360-2,710 reservations a second down
- * to 340-1,320.  A listener reads the log anyway to catch up; it reads it
- * every few milliseconds (the proxy: REALTIME_POLL_INTERVAL_MS, 10), which
- * is how stock events reach it, committed ones only like the rest.  Order
- * and session events are rare and someone waits for them: they keep NOTIFY.  Emitting is C called where the change happens, not a trigger: the
+ * Except inventory.changed, unless multistore.notify_stock_events is on.
+ * A transaction that NOTIFYs takes one database-wide lock from its
+ * pre-commit until its commit record is flushed, so notifying commits run
+ * one at a time.  Every reservation changes stock: with synchronous_commit
+ * on, 32 sessions updating random rows committed 10,080 a second without
+ * NOTIFY and 3,250 with one (BENCHMARKS.md), and the hot product fell
+ * from 2,360-2,710 reservations a second to 340-1,320.  A listener reads
+ * the log anyway to catch up; it reads it every few milliseconds (the
+ * proxy: REALTIME_POLL_INTERVAL_MS, 10), which is how stock events reach
+ * it by default, committed ones only like the rest.  A database whose
+ * stock changes are few can turn the setting on and have them pushed too.
+ * Order and session events are rarer and someone waits for them: they
+ * always NOTIFY.
+ *
+ * Emitting is C called where the change happens, not a trigger: the
  * rules that decide what happened (a transition, a hold, a revocation) are
  * C, and a trigger on inventory would fire once per bucket row.
  *
@@ -37,9 +43,15 @@
 #define EVENTS_MAX_STORES	   100 /* stores one stream may watch */
 #define EVENTS_TICKET_KEEP_MIN 60  /* minutes used and expired tickets are kept */
 
+/* multistore.notify_stock_events: inventory.changed NOTIFYs too (off) */
+extern bool multistore_notify_stock_events;
+
+extern void EventsInit(void);
+
 /*
  * EventsEmit writes an event of type for store_id (may be NULL) and user_id
- * (may be NULL) with payload (a JSON object's text), and NOTIFYs its id.
+ * (may be NULL) with payload (a JSON object's text), and NOTIFYs its id
+ * (stock events: when multistore.notify_stock_events is on).
  * Inside SPI.
  */
 extern void EventsEmit(const char *type, const char *store_id, const pg_uuid_t *user_id, const char *payload);

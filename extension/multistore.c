@@ -16,6 +16,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+#include "events.h"
 #include "inventory.h"
 #include "json_build.h"
 #include "reservations.h"
@@ -34,6 +35,7 @@ _PG_init(void)
 	SessionsInit();
 	InventoryInit();
 	ReservationsInit();
+	EventsInit();
 
 	MarkGUCPrefixReserved("multistore");
 }

@@ -148,6 +148,35 @@ test('a rolled-back transaction announces nothing', { timeout: 20000 }, async ()
   await watcher.close();
 });
 
+test('multistore.notify_stock_events: on, stock changes are pushed at commit; off, they wait for the log read', { timeout: 60000 }, async () => {
+  // a proxy that reads the log only every 10 s: a change that arrives within
+  // a second was NOTIFYed (one read can fall into the 4.8 s this takes, at most)
+  const proxy = await startProxy(portNear(54), { REALTIME_POLL_INTERVAL_MS: '10000' });
+  try {
+    const watcher = track(openWs(`/ws?stores=${QUIET}`, { base: proxy.wsBase }));
+    await watcher.ready;
+    const fastOnes = async (notify, first) => {
+      let fast = 0;
+      for (let k = 0; k < 4; k++) {
+        const onHand = first + k;
+        await sqlAsync(`SET multistore.notify_stock_events = ${notify};
+          SELECT multistore.inventory_set('${manager.sessionId}', '${QUIET}', '${C}', '{"onHand":${onHand}}')`);
+        const t0 = Date.now();
+        try {
+          await watcher.inbox.next((e) => e.type === 'inventory.changed' && e.data.productId === C && e.data.available >= onHand, 1000);
+          fast++;
+          await sleep(Math.max(0, 1200 - (Date.now() - t0)));
+        } catch { /* not within the second */ }
+      }
+      return fast;
+    };
+    assert.equal(await fastOnes('on', 100), 4, 'on: every change arrives within a second');
+    assert.ok(await fastOnes('off', 200) <= 1, 'off: at most the one a log read happened to catch');
+    await watcher.inbox.next((e) => e.type === 'inventory.changed' && e.data.productId === C && e.data.available >= 203, 12000, 'the last change, by the log read');
+    await watcher.close();
+  } finally { await proxy.stop(); }
+});
+
 test('resume: three changes while away arrive in order on reconnecting, with since and with Last-Event-ID', { timeout: 20000 }, async () => {
   for (const transport of ['ws', 'sse']) {
     const first = track(transport === 'ws' ? openWs(`/ws?stores=${QUIET}`) : openSse(`/api/events?stores=${QUIET}`));

@@ -5,7 +5,7 @@
 -- removes what is older than 24 hours.
 \ir helpers.psql
 BEGIN;
-SELECT plan(48);
+SELECT plan(50);
 
 SELECT has_table('multistore', 'events', 'the event log exists');
 SELECT has_table('multistore', 'realtime_tickets', 'realtime tickets are a table');
@@ -185,6 +185,14 @@ SELECT pg_temp.advance();
 SELECT multistore.session_logout((SELECT bob FROM sess));
 SELECT is((SELECT type || ' ' || (payload->>'sessionId') || ' ' || (payload->>'reason') FROM pg_temp.new_events()),
           'session.revoked ' || (SELECT bob FROM sess) || ' logout', 'logging out is session.revoked');
+
+-- stock events are NOTIFYed only when a superuser says so (events.h)
+SELECT is(current_setting('multistore.notify_stock_events'), 'off', 'stock events do not NOTIFY by default');
+CREATE ROLE t_ev_nobody;
+SET LOCAL ROLE t_ev_nobody;
+SELECT throws_ok($$SET LOCAL multistore.notify_stock_events = on$$, '42501', NULL,
+                 'only a superuser turns stock notifications on');
+RESET ROLE;
 
 -- the purge
 UPDATE multistore.events SET created_at = now() - interval '25 hours' WHERE store_id = 't_ev';
