@@ -92,6 +92,7 @@ struct RtClient
 	int64_t							  last_heard_ms, next_ping_ms, close_by_ms;
 	bool							  closing;
 	bool							  half_closed; /* our close frame is out and the write side shut */
+	bool							  peer_gone;   /* a read found the end of the stream, or an error */
 	char							 *out; /* frames wslay wrote, not yet sent: one send() per flush */
 	size_t							  out_len;
 	/* SSE: the buffer libmicrohttpd reads, under lock */
@@ -617,7 +618,10 @@ WsRecv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *u
 	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
 	else
+	{
+		c->peer_gone = true;
 		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+	}
 	return -1;
 }
 
@@ -841,6 +845,43 @@ WsFlush(Realtime *rt, RtClient *c)
 		}
 	}
 	WsWantWrite(c);
+}
+
+/*
+ * WsRead reads what the peer sent; false when the connection is to go.
+ * wslay answers a bad message with a close of the right code, but a frame
+ * its framer refuses (a fragmented or over-long control frame, a length
+ * with its top bit set) only with a close without a code, and an error.
+ * Such a peer is failed with 1002 as RFC 6455 asks: our own close frame
+ * goes out after the complete frames already gathered, unless a message
+ * of wslay's is still half written (then the peer is just dropped).
+ */
+static bool
+WsRead(RtClient *c)
+{
+	static const char protocol_error[] = {(char) 0x88, 0x02, 0x03, (char) 0xea}; /* close, 1002 */
+
+	if (wslay_event_recv(c->ws) == 0)
+		return true;
+	if (c->peer_gone || c->closing || wslay_event_get_queued_msg_count(c->ws) > 1 ||
+		c->out_len + sizeof(protocol_error) > WS_OUT_CHUNK)
+		return false;
+	wslay_event_shutdown_read(c->ws);  /* what else comes is drained */
+	wslay_event_shutdown_write(c->ws); /* its close without a code stays unsent */
+	if (c->out == NULL)
+		c->out = malloc(WS_OUT_CHUNK);
+	memcpy(c->out + c->out_len, protocol_error, sizeof(protocol_error));
+	c->out_len += sizeof(protocol_error);
+	c->closing = true;
+	c->close_by_ms = NowMs() + CLOSE_GRACE_MS;
+	if (!WsWriteOut(c))
+		return false;
+	if (c->out_len == 0)
+	{
+		shutdown(c->fd, SHUT_WR);
+		c->half_closed = true;
+	}
+	return true;
 }
 
 /* Reads and drops what a peer sends after wslay stopped reading; false at its end */
@@ -1579,7 +1620,7 @@ Run(void *arg)
 					continue;
 				if (!(events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 					WsFlush(rt, c);
-				else if (wslay_event_get_read_enabled(c->ws) ? wslay_event_recv(c->ws) != 0 : !WsDrain(c))
+				else if (wslay_event_get_read_enabled(c->ws) ? !WsRead(c) : !WsDrain(c))
 					Drop(rt, c);
 				else
 					WsFlush(rt, c);
