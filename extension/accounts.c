@@ -19,6 +19,7 @@
 #include "jsonb_read.h"
 #include "passwords.h"
 #include "errors.h"
+#include "events.h"
 #include "multistore.h"
 #include "stores.h"
 
@@ -237,6 +238,17 @@ UserArgument(FunctionCallInfo fcinfo, int argno)
 }
 
 /*
+ * Announces that what a user may see changed (a role, a store managed):
+ * the proxy closes the user's realtime streams, which were opened with the
+ * old rights, and the client reconnects with since= under the new ones.
+ */
+static void
+AccessChanged(Datum user_id)
+{
+	EventsEmit("access.changed", NULL, DatumGetUUIDP(user_id), "{}");
+}
+
+/*
  * user_set_role(session_id, user_id, role) changes a user's role (admin).
  * A user who stops being a store manager stops managing their stores.
  */
@@ -259,13 +271,16 @@ ms_user_set_role(PG_FUNCTION_ARGS)
 		MsInvalidArgument("role", "must be customer, store_manager or admin");
 	values[0] = user_id;
 	values[1] = CStringGetTextDatum(role);
-	MsExecute(MsPlan(&set_role_plan,
-					 "WITH u AS (UPDATE multistore.users SET role = $2, updated_at = now() "
-					 "            WHERE id = $1 RETURNING id, role) "
-					 "DELETE FROM multistore.store_managers m USING u "
-					 " WHERE m.user_id = u.id AND u.role <> 'store_manager'",
-					 2, types),
-			  values, NULL, false, 0);
+	if (MsExecute(MsPlan(&set_role_plan,
+						 "WITH u AS (UPDATE multistore.users n SET role = $2, updated_at = now() "
+						 "             FROM multistore.users o WHERE n.id = $1 AND o.id = n.id "
+						 "           RETURNING n.id, n.role, o.role AS was), "
+						 "     d AS (DELETE FROM multistore.store_managers m USING u "
+						 "            WHERE m.user_id = u.id AND u.role <> 'store_manager') "
+						 "SELECT 1 FROM u WHERE role <> was",
+						 2, types),
+				  values, NULL, false, 0) > 0)
+		AccessChanged(user_id);
 	PG_RETURN_DATUM(UserAnswer(user_id));
 }
 
@@ -297,10 +312,11 @@ ManagerChange(FunctionCallInfo fcinfo, bool assign)
 
 	if (!assign)
 	{
-		MsExecute(MsPlan(&unassign_plan,
-						 "DELETE FROM multistore.store_managers WHERE store_id = $1 AND user_id = $2", 2,
-						 types),
-				  values, NULL, false, 0);
+		if (MsExecute(MsPlan(&unassign_plan,
+							 "DELETE FROM multistore.store_managers WHERE store_id = $1 AND user_id = $2", 2,
+							 types),
+					  values, NULL, false, 0) > 0)
+			AccessChanged(user_id);
 		return UserAnswer(user_id);
 	}
 	if (MsExecute(MsPlan(&store_exists_plan, "SELECT 1 FROM multistore.stores WHERE id = $1", 1, types),
@@ -313,11 +329,12 @@ ManagerChange(FunctionCallInfo fcinfo, bool assign)
 				2, types),
 			values, NULL, false, 1) == 0)
 		MsInvalidArgument("userId", "must be a user with the role store_manager");
-	MsExecute(MsPlan(&assign_plan,
-					 "INSERT INTO multistore.store_managers (store_id, user_id) VALUES ($1, $2) "
-					 "ON CONFLICT DO NOTHING",
-					 2, types),
-			  values, NULL, false, 0);
+	if (MsExecute(MsPlan(&assign_plan,
+						 "INSERT INTO multistore.store_managers (store_id, user_id) VALUES ($1, $2) "
+						 "ON CONFLICT DO NOTHING",
+						 2, types),
+				  values, NULL, false, 0) > 0)
+		AccessChanged(user_id);
 	return UserAnswer(user_id);
 }
 

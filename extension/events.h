@@ -21,8 +21,8 @@
  * proxy: REALTIME_POLL_INTERVAL_MS, 10), which is how stock events reach
  * it by default, committed ones only like the rest.  A database whose
  * stock changes are few can turn the setting on and have them pushed too.
- * Order and session events are rarer and someone waits for them: they
- * always NOTIFY.
+ * Order, session and access events are rarer and someone waits for
+ * them: they always NOTIFY.
  *
  * Emitting is C called where the change happens, not a trigger: the
  * rules that decide what happened (a transition, a hold, a revocation) are

@@ -1011,20 +1011,26 @@ Deliver(Realtime *rt, RtClient *c, int64_t id, const char *message, size_t len)
 		atomic_fetch_add_explicit(&rt->delivered, 1, memory_order_relaxed);
 }
 
-/* Closes every stream of a revoked session at once */
+/*
+ * Closes at once every stream of a revoked session (session_id), or of a
+ * user whose rights changed (user_id): the client reconnects with since=
+ * and is served under its rights of now
+ */
 static void
-CloseSession(Realtime *rt, const char *session_id)
+CloseStreams(Realtime *rt, const char *session_id, const char *user_id, const char *reason)
 {
 	RtClient *next;
 
 	for (RtClient *c = rt->clients; c; c = next)
 	{
 		next = c->next;
-		if (!c->who.signed_in || strcmp(c->who.session_id, session_id) != 0)
+		if (!c->who.signed_in)
+			continue;
+		if (session_id ? strcmp(c->who.session_id, session_id) != 0 : strcmp(c->who.user_id, user_id) != 0)
 			continue;
 		if (c->kind == RT_WS)
 		{
-			WsClose(c, WS_CLOSE_POLICY, "session revoked");
+			WsClose(c, WS_CLOSE_POLICY, reason);
 			WsFlush(rt, c);
 		}
 		else
@@ -1051,8 +1057,14 @@ Dispatch(Realtime *rt, const RtEventMeta *ev, const char *message, size_t len)
 		const char *sid = json_string_value(json_object_get(json_object_get(doc, "data"), "sessionId"));
 
 		if (sid)
-			CloseSession(rt, sid);
+			CloseStreams(rt, sid, NULL, "session revoked");
 		json_decref(doc);
+		return;
+	}
+	if (strcmp(ev->type, "access.changed") == 0)
+	{
+		if (ev->user_id)
+			CloseStreams(rt, NULL, ev->user_id, "access changed: reconnect");
 		return;
 	}
 	if (!FrameBuild(rt, message, len))

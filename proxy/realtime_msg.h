@@ -51,7 +51,8 @@ typedef struct RtEventMeta
  * RtEventVisible is the rule (the same as events_since in the extension):
  * order events go to the order's owner, the managers of its store and
  * admins; inventory.changed to whoever watches its store; nothing else
- * (session.revoked is the proxy's own business) goes to anyone.
+ * (session.revoked and access.changed are the proxy's own business) goes
+ * to anyone.
  */
 extern bool RtEventVisible(const RtIdentity *who, const RtStores *watching, const RtEventMeta *ev);
 

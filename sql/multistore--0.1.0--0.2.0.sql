@@ -172,9 +172,10 @@ CREATE TABLE events (
 	snapshot pg_snapshot NOT NULL DEFAULT pg_current_snapshot(),
 	created_at timestamptz NOT NULL DEFAULT now(),
 	CONSTRAINT events_type_known CHECK (type IN ('order.created', 'order.status_changed', 'order.payment_succeeded',
-	                                             'order.payment_failed', 'inventory.changed', 'session.revoked'))
+	                                             'order.payment_failed', 'inventory.changed', 'session.revoked',
+	                                             'access.changed'))
 );
-COMMENT ON TABLE events IS 'multistore: the event log, one row per change that matters, written in its transaction; order and session events also NOTIFY multistore_events with their id (stock events do not: events.h); kept 24 hours';
+COMMENT ON TABLE events IS 'multistore: the event log, one row per change that matters, written in its transaction; order, session and access events also NOTIFY multistore_events with their id (stock events only with multistore.notify_stock_events: events.h); kept 24 hours';
 COMMENT ON COLUMN events.user_id IS 'the user the event concerns (an order''s owner, a session''s user), NULL for store-wide events';
 CREATE INDEX events_xid_idx ON events (xid);
 COMMENT ON INDEX events_xid_idx IS 'multistore: events of transactions in flight when a resumed-from event was written';

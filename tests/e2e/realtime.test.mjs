@@ -253,6 +253,29 @@ test('a revoked session\'s sockets are closed within a second: logout, and refre
   assert.equal((await ws2.closed).code, 1008, 'refresh-token reuse closes the session\'s sockets');
 });
 
+test('a manager taken off a store: their streams close at once (1008), and reopened they see nothing more of it', { timeout: 20000 }, async () => {
+  const leaving = createUser({ role: 'store_manager', stores: [STORE], tag: 'rt-leaving' });
+  const ws = track(openWs('/ws', { headers: leaving.headers }));
+  const sse = track(openSse('/api/events', { headers: leaving.headers }));
+  await Promise.all([ws.ready, sse.ready]);
+  const first = await placeOrder(alice);
+  for (const client of [ws, sse]) await client.inbox.next((e) => e.type === 'order.created' && e.data.orderId === first, 5000, 'the order while managing');
+  const t0 = Date.now();
+  sql(`SELECT multistore.store_manager_remove('${admin.sessionId}', '${STORE}', '${leaving.id}')`);
+  assert.deepEqual(await ws.closed, { code: 1008, reason: 'access changed: reconnect' });
+  await sse.ended;
+  assert.ok(Date.now() - t0 < 1000, `closed in ${Date.now() - t0} ms`);
+  const again = track(openWs('/ws', { headers: leaving.headers }));
+  const owner = track(openWs('/ws', { headers: alice.headers }));
+  await Promise.all([again.ready, owner.ready]);
+  const second = await placeOrder(alice);
+  await owner.inbox.next((e) => e.type === 'order.created' && e.data.orderId === second, 5000, 'the owner sees the next order');
+  await sleep(300);
+  assert.deepEqual(again.events().filter((e) => e.type.startsWith('order.')), [], 'the former manager does not');
+  await again.close();
+  await owner.close();
+});
+
 test('bad clients are refused or closed with the right code, and everyone else is still served', { timeout: 30000 }, async () => {
   const bystander = track(openWs(`/ws?stores=${QUIET}`));
   await bystander.ready;

@@ -5,7 +5,7 @@
 -- removes what is older than 24 hours.
 \ir helpers.psql
 BEGIN;
-SELECT plan(50);
+SELECT plan(55);
 
 SELECT has_table('multistore', 'events', 'the event log exists');
 SELECT has_table('multistore', 'realtime_tickets', 'realtime tickets are a table');
@@ -185,6 +185,27 @@ SELECT pg_temp.advance();
 SELECT multistore.session_logout((SELECT bob FROM sess));
 SELECT is((SELECT type || ' ' || (payload->>'sessionId') || ' ' || (payload->>'reason') FROM pg_temp.new_events()),
           'session.revoked ' || (SELECT bob FROM sess) || ' logout', 'logging out is session.revoked');
+
+-- a change of what a user may see is access.changed (the proxy closes their
+-- streams, opened with the old rights), and only a real change
+CREATE TEMP TABLE mgr AS SELECT user_id AS id FROM multistore.sessions WHERE id = (SELECT other_manager FROM sess);
+SELECT pg_temp.advance();
+SELECT multistore.store_manager_assign((SELECT admin FROM sess), 't_ev', (SELECT id FROM mgr));
+SELECT multistore.store_manager_assign((SELECT admin FROM sess), 't_ev', (SELECT id FROM mgr));
+SELECT is((SELECT array_agg(type || ' ' || (user_id = (SELECT id FROM mgr))) FROM pg_temp.new_events()),
+          ARRAY['access.changed true'], 'assigning a store is access.changed, once');
+SELECT pg_temp.advance();
+SELECT multistore.store_manager_remove((SELECT admin FROM sess), 't_ev', (SELECT id FROM mgr));
+SELECT multistore.store_manager_remove((SELECT admin FROM sess), 't_ev', (SELECT id FROM mgr));
+SELECT is((SELECT array_agg(type) FROM pg_temp.new_events()), ARRAY['access.changed'], 'removing it too, once');
+SELECT pg_temp.advance();
+SELECT multistore.user_set_role((SELECT admin FROM sess), (SELECT id FROM mgr), 'store_manager');
+SELECT is((SELECT count(*)::int FROM pg_temp.new_events()), 0, 'setting the role a user has changes nothing');
+SELECT multistore.user_set_role((SELECT admin FROM sess), (SELECT id FROM mgr), 'customer');
+SELECT is((SELECT array_agg(type) FROM pg_temp.new_events()), ARRAY['access.changed'], 'a new role is access.changed');
+SELECT is((SELECT count(*)::int FROM json_array_elements(multistore.events_since((SELECT admin FROM sess),
+             (SELECT id FROM mark))::json->'events') e WHERE e->>'type' = 'access.changed'), 0,
+          'access.changed is for the proxy: events_since gives it to nobody, admins included');
 
 -- stock events are NOTIFYed only when a superuser says so (events.h)
 SELECT is(current_setting('multistore.notify_stock_events'), 'off', 'stock events do not NOTIFY by default');
