@@ -32,6 +32,16 @@ if (!isMainThread) {
   const READY = Buffer.from('"ready"');
   let samples = 0;
   const sockets = [];
+  // a client's pong: masked, the ping's payload (at most 125 bytes)
+  const pong = (payload) => {
+    const key = randomBytes(4);
+    const out = Buffer.alloc(6 + payload.length);
+    out[0] = 0x8a;
+    out[1] = 0x80 | payload.length;
+    key.copy(out, 2);
+    for (let j = 0; j < payload.length; j++) out[6 + j] = payload[j] ^ key[j % 4];
+    return out;
+  };
   const open = (i) => new Promise((resolve, reject) => {
     const socket = net.connect(Number(target.port), target.hostname);
     let buffer = Buffer.alloc(0);
@@ -57,7 +67,9 @@ if (!isMainThread) {
         if (buffer.length - at < head + len) break;
         const payload = buffer.subarray(at + head, at + head + len);
         at += head + len;
-        if ((buffer[at - head - len] & 0x0f) !== 1) continue; // pings and the like
+        const opcode = buffer[at - head - len] & 0x0f;
+        if (opcode === 9) socket.write(pong(payload)); // answered as browsers do, or the idle timeout closes us
+        if (opcode !== 1) continue;
         const k = payload.indexOf(AT);
         if (k < 0) { if (payload.indexOf(READY) >= 0) resolve(socket); continue; }
         const text = payload.toString('latin1', k + 8, k + 32);
