@@ -1337,7 +1337,9 @@ Replay(Realtime *rt, RtClient *c)
 		if (i < 1000)
 			break;
 	}
-	qsort(c->replayed, c->nreplayed, sizeof(int64_t), CompareIds);
+	/* nothing to catch up on leaves replayed NULL, which qsort may not be given (UBSan stops there) */
+	if (c->nreplayed > 1)
+		qsort(c->replayed, c->nreplayed, sizeof(int64_t), CompareIds);
 	c->replayed_until_ms = NowMs() + REPLAY_DEDUP_MS;
 	c->replay_done = true;
 }
