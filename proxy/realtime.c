@@ -55,6 +55,7 @@
 #define BACKOFF_MAX_MS	  5000
 #define CLOSE_GRACE_MS	  1000 /* a closing WebSocket's wait for the peer's close */
 #define TICK_MS			  100
+#define PEER_CHECK_MS	  1000	/* how often a suspended event stream's socket is looked at */
 #define WS_OUT_CHUNK	  16384 /* bytes of frames gathered for one send() */
 #define WS_CLOSE_GOING	  1001
 #define WS_CLOSE_POLICY	  1008
@@ -105,6 +106,8 @@ struct RtClient
 	int					   refs;
 	struct MHD_Connection *connection;
 	int64_t				   next_heartbeat_ms;
+	int					   sse_fd; /* the connection's socket, looked at while suspended */
+	int64_t				   next_peer_check_ms;
 };
 
 typedef struct UserCount
@@ -315,6 +318,7 @@ RealtimeClientNew(Realtime *rt, const RtIdentity *who, const RtStores *stores, b
 	c->has_since = has_since;
 	c->since = since;
 	c->fd = -1;
+	c->sse_fd = -1;
 	pthread_mutex_init(&c->lock, NULL);
 	return c;
 }
@@ -487,6 +491,12 @@ RealtimeSseResponse(RtClient *c, struct MHD_Connection *connection)
 		*c->owner_slot = NULL;
 	c->owner_slot = NULL;
 	c->connection = connection;
+	{
+		const union MHD_ConnectionInfo *info =
+			MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		c->sse_fd = info ? info->connect_fd : -1;
+	}
 	c->refs = 2; /* the realtime thread's, and the response's */
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, SseRead, c, SseFree);
 	if (resp == NULL)
@@ -1436,6 +1446,27 @@ TakeInbox(Realtime *rt)
 
 /* ---------------------------------------------------------------- timers */
 
+/*
+ * SsePeerGone: whether the peer of a suspended event stream closed its
+ * end (or the socket failed).  libmicrohttpd does not watch a suspended
+ * connection, so it learnt of a client gone away only when a write failed:
+ * the second heartbeat after, since the first still goes into the socket's
+ * buffer.  Until then the stream held a socket and one of its user's
+ * REALTIME_MAX_PER_USER.  Called under the client's lock, while suspended:
+ * the socket is libmicrohttpd's and open.  MSG_PEEK takes nothing from it.
+ */
+static bool
+SsePeerGone(RtClient *c)
+{
+	char	byte;
+	ssize_t r;
+
+	if (c->sse_fd < 0)
+		return false;
+	r = recv(c->sse_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	return r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 static void
 Tick(Realtime *rt, int64_t now)
 {
@@ -1474,6 +1505,11 @@ Tick(Realtime *rt, int64_t now)
 
 			pthread_mutex_lock(&c->lock);
 			gone = c->gone || c->ended;
+			if (!gone && c->suspended && now >= c->next_peer_check_ms)
+			{
+				gone = SsePeerGone(c);
+				c->next_peer_check_ms = now + PEER_CHECK_MS;
+			}
 			pthread_mutex_unlock(&c->lock);
 			if (gone)
 				Drop(rt, c);

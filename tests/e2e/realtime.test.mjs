@@ -205,6 +205,38 @@ test('live events go out in id order: an order\'s stock events before its order.
   }
 });
 
+test('an event stream whose client went away is let go of within seconds, not after two heartbeats: its slot and socket', { timeout: 30000 }, async () => {
+  // a suspended stream is not watched by libmicrohttpd: the proxy learnt that its peer had gone only when a
+  // write failed, the second heartbeat after (30 s by default); meanwhile the stream held a socket and one of
+  // its user's REALTIME_MAX_PER_USER (the soak found it: the SSE gauge stayed up after its clients closed)
+  const proxy = await startProxy(portNear(55), { REALTIME_MAX_PER_USER: '2' });
+  const sseGauge = async () => Number((await (await fetch(`${proxy.base}/metrics`)).text())
+    .match(/^multistore_realtime_clients\{transport="sse"\} (\d+)$/m)[1]);
+  try {
+    const streams = [0, 1].map(() => track(openSse(`/api/events?stores=${QUIET}`, { base: proxy.base, headers: bob.headers })));
+    await Promise.all(streams.map((c) => c.ready));
+    assert.equal(await sseGauge(), 2);
+    for (const c of streams) c.close();
+    const t0 = Date.now();
+    while (await sseGauge() !== 0 && Date.now() - t0 < 5000) await sleep(100);
+    assert.equal(await sseGauge(), 0, `the streams were let go of within 5 s (heartbeats every 15 s)`);
+    // and their user may open REALTIME_MAX_PER_USER streams again at once
+    let again;
+    for (let i = 0; i < 20; i++) {
+      again = [0, 1].map(() => track(openSse(`/api/events?stores=${QUIET}`, { base: proxy.base, headers: bob.headers })));
+      await Promise.all(again.map((c) => c.response));
+      if (again.every((c) => c.status === 200)) break;
+      for (const c of again) c.close();
+      await sleep(100);
+    }
+    assert.deepEqual(again.map((c) => c.status), [200, 200], `took ${Date.now() - t0} ms`);
+    assert.ok(Date.now() - t0 < 5000, `the user's slots were free again within 5 s (${Date.now() - t0} ms)`);
+    for (const c of again) c.close();
+  } finally {
+    await proxy.stop();
+  }
+});
+
 test('the listener\'s backend is terminated while changes keep coming: every committed event arrives once', { timeout: 60000 }, async () => {
   const watcher = track(openWs(`/ws?stores=${QUIET}`));
   const sse = track(openSse(`/api/events?stores=${QUIET}`));
