@@ -7,7 +7,9 @@
 // order with an Idempotency-Key, then a signed payment webhook, a failed
 // payment, a cancel, or walking away), re-delivered payment webhooks,
 // a store manager (order status, store orders, inventory, point-of-sale
-// holds), and accounts (register, log in, refresh, log out).  Each class
+// holds), accounts (register, log in, refresh, log out), and Strapi's
+// product, stock and promotion webhooks for documents of the soak's own.
+// Each class
 // ticks on its own fixed schedule (open loop: a slow answer does not slow
 // the schedule down); a tick whose class is at its cap is counted as
 // skipped, and more than SOAK_MAX_SKIPPED (5%) skipped fails the run.
@@ -27,11 +29,12 @@
 // a run with order expiry, manager status changes and point-of-sale holds:
 // no order twice, no unit sold twice or lost, every reservation and hold
 // accounted for, every payment applied at most once, and the database
-// agreeing with what each client was told.  Prints TAP and a summary; exit
-// code 1 when a check failed.
+// agreeing with what each client was told; each CMS document as its last
+// applied delivery says.  Prints TAP and a summary; exit code 1 when a
+// check failed.
 //
 // Environment (scripts/soak sets it): MS_BASE_URL, DATABASE_URL, JWT_SECRET,
-// PAYMENT_WEBHOOK_SECRET, SOAK_PROXY_PID, SOAK_OUT_DIR, SOAK_SECONDS (1800),
+// PAYMENT_WEBHOOK_SECRET, STRAPI_WEBHOOK_SECRET, SOAK_PROXY_PID, SOAK_OUT_DIR, SOAK_SECONDS (1800),
 // SOAK_RESERVATION_TTL (the database's multistore.reservation_ttl, seconds).
 // Only node's standard library: tokens are signed here as the proxy signs
 // them, accounts and sessions written straight into the tables.
@@ -47,6 +50,7 @@ const BASE = new URL(need('MS_BASE_URL'));
 const DB = need('DATABASE_URL');
 const JWT_SECRET = need('JWT_SECRET');
 const PAYMENT_SECRET = need('PAYMENT_WEBHOOK_SECRET');
+const STRAPI_SECRET = need('STRAPI_WEBHOOK_SECRET');
 const PROXY_PID = Number(need('SOAK_PROXY_PID'));
 const OUT = need('SOAK_OUT_DIR');
 const num = (name, fallback) => (env[name] !== undefined && env[name] !== '' ? Number(env[name]) : fallback);
@@ -104,6 +108,7 @@ let errorsTotal = 0;
 const anomalies = [];
 const counters = {};
 const count = (k, n = 1) => { counters[k] = (counters[k] ?? 0) + n; };
+const count0 = (k) => counters[k] ?? 0;
 function anomaly(text) {
   count('anomalies');
   if (anomalies.length < 60) anomalies.push(`[${elapsed().toFixed(0)}s] ${text}`);
@@ -118,6 +123,26 @@ function quantile(sorted, q) {
 // client cannot safely resend a POST.  (The first full run had 6 such resets in 53,859 requests.)
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 20000 });
 
+// record(route, started, {status | error, text}, expect): one request's latency (from started,
+// process.hrtime.bigint()) under its route template; an answer whose status is not in expect,
+// any 5xx and any transport error is an anomaly
+function record(route, started, r, expect) {
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  let s = routes.get(route);
+  if (!s) { s = { lat: [], statuses: {}, errors: 0 }; routes.set(route, s); }
+  s.lat.push(ms);
+  interval.lat.push(ms);
+  requestsTotal += 1;
+  const key = r.error ?? String(r.status);
+  s.statuses[key] = (s.statuses[key] ?? 0) + 1;
+  if (r.error || r.status >= 500 || !expect.includes(r.status)) {
+    s.errors += 1;
+    interval.errors += 1;
+    errorsTotal += 1;
+    anomaly(`${route}: ${r.error ?? `${r.status} ${(r.text ?? '').slice(0, 200)}`}`);
+  }
+}
+
 // call(route, method, path, {headers, raw, expect}) -> {status, headers, text, json} or {error}.
 // route is the template the latency is kept under; an answer whose status
 // is not in expect (default: 200), any 5xx and any transport error is an anomaly.
@@ -129,20 +154,7 @@ function call(route, method, path, { headers = {}, raw, expect = [200] } = {}) {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      let s = routes.get(route);
-      if (!s) { s = { lat: [], statuses: {}, errors: 0 }; routes.set(route, s); }
-      s.lat.push(ms);
-      interval.lat.push(ms);
-      requestsTotal += 1;
-      const key = r.error ?? String(r.status);
-      s.statuses[key] = (s.statuses[key] ?? 0) + 1;
-      if (r.error || r.status >= 500 || !expect.includes(r.status)) {
-        s.errors += 1;
-        interval.errors += 1;
-        errorsTotal += 1;
-        anomaly(`${method} ${route}: ${r.error ?? `${r.status} ${(r.text ?? '').slice(0, 200)}`}`);
-      }
+      record(route, started, r, expect);
       resolve(r);
     };
     const h = { ...headers };
@@ -424,10 +436,310 @@ async function accountOp() {
   count('accounts');
 }
 
+// --- Strapi's webhooks: documents of the soak's own ------------------------------------------
+//
+// Products, stock and promotions that only this class touches (ids soakcms-*, outside
+// soak_%: no checkout sells them, no ledger counts them), delivered as Strapi 5 sends them.
+// Each document keeps what the extension should hold of it (strapi.c's rule, below): the
+// live version (updatedAt, publishedAt, event), the last draft, whether it is deleted, and
+// the row it feeds.  Every answer is checked against it as it comes, the tables at the end.
+
+const CMS_PRODUCTS = num('SOAK_CMS_PRODUCTS', 12);
+const CMS_PREFIX = 'soakcms-';
+const STRAPI_HEADERS = { authorization: `Bearer ${STRAPI_SECRET}` };
+const EVENT_RANK = { 'entry.create': 0, 'entry.update': 1, 'entry.publish': 2, 'entry.unpublish': 3, 'entry.delete': 4 };
+const WEBHOOK = { product: '/webhooks/product-updated', inventory: '/webhooks/inventory-updated', promotion: '/webhooks/promotion-updated' };
+const UID = { product: 'api::product.product', inventory: 'api::inventory.inventory', promotion: 'api::promotion.promotion' };
+const cmsDocs = [];         // every document, deleted ones too
+const cmsWrong = [];        // answers other than the rule says
+const cmsReadBack = { ok: 0, wrong: [] };
+const cmsReplays = {};      // answer -> count
+let cmsDeliveries = 0;
+let cmsNum = 0;
+let lastStamp = 0;
+// updatedAt and publishedAt: milliseconds, never twice the same, so every new version is newer
+const stamp = () => (lastStamp = Math.max(Date.now(), lastStamp + 1));
+const iso = (ms) => new Date(ms).toISOString();
+const cmsPrice = () => Math.round((0.5 + Math.random() * 98) * 100) / 100;
+
+function cmsDoc(model, id, fields) {
+  const doc = { model, id, num: ++cmsNum, busy: false, uncertain: false, sent: [], edits: 0,
+    v: { live: null, draftU: null, deleted: false }, row: null, ...fields };
+  cmsDocs.push(doc);
+  return doc;
+}
+
+/*
+ * What the extension answers to a delivery of doc, and what it then holds (strapi.c,
+ * ApplyVersion): a deleted document takes nothing more; a draft (create or update with
+ * publishedAt null) is compared with the last draft and only fills in a document never
+ * live; a live version is compared with the live one by (updatedAt, publishedAt, event).
+ * Updates doc's model; called before the delivery is sent.
+ */
+function cmsExpect(doc, body) {
+  const e = body.entry;
+  const ev = EVENT_RANK[body.event];
+  const v = doc.v;
+  const u = Date.parse(e.updatedAt);
+  const pub = e.publishedAt != null;
+  const p = pub ? Date.parse(e.publishedAt) : null;
+  if (v.deleted) return ev === EVENT_RANK['entry.delete'] ? 'duplicate' : 'stale';
+  if (ev === EVENT_RANK['entry.delete']) { cmsWithdraw(doc, true); v.deleted = true; return 'deleted'; }
+  if (ev <= EVENT_RANK['entry.update'] && 'publishedAt' in e && !pub) {
+    if (v.draftU !== null && u <= v.draftU) return u === v.draftU ? 'duplicate' : 'stale';
+    cmsWrite(doc, e, false, v.live !== null);
+    v.draftU = u;
+    return 'draft';
+  }
+  let c;
+  if (!v.live) c = 1;
+  else if (u !== v.live.u) c = u - v.live.u;
+  else if (pub !== v.live.pub) c = pub ? 1 : -1;
+  else if (pub && p !== v.live.p) c = p - v.live.p;
+  else c = ev - v.live.ev;
+  if (c <= 0) return c === 0 ? 'duplicate' : 'stale';
+  v.live = { u, pub, p, ev, entry: e };
+  if (ev === EVENT_RANK['entry.unpublish']) { cmsWithdraw(doc, false); return 'unpublished'; }
+  return cmsWrite(doc, e, true, false) ? 'created' : ev !== EVENT_RANK['entry.publish'] ? 'updated' : 'published';
+}
+// the row a document feeds, written (live: for sale); true when the row is new
+function cmsWrite(doc, e, live, onlyIfNew) {
+  if (doc.model === 'inventory') {
+    if (live) doc.row = { onHand: e.quantity };
+    return false;
+  }
+  if (onlyIfNew) return false;
+  const created = doc.row === null;
+  doc.row = doc.model === 'product'
+    ? { name: e.name, price: e.price, published: live, deleted: false }
+    : { value: e.value, products: e.products.map((x) => x.documentId ?? x).sort(), published: live };
+  return created;
+}
+function cmsWithdraw(doc, deleted) {
+  if (doc.model === 'inventory') { if (doc.row) doc.row = { onHand: 0 }; return; }
+  if (!doc.row) return;
+  doc.row.published = false;
+  if (deleted && doc.model === 'product') doc.row.deleted = true;
+}
+
+// The id an answer names: the row the content feeds (stock: store/product), else the document
+const cmsAnswerId = (doc, body) => (doc.model === 'inventory' && !['entry.unpublish', 'entry.delete'].includes(body.event)
+  ? `${doc.store}/${doc.product.id}` : doc.id);
+
+// One delivery of doc to its webhook: the answer must be the one the rule says
+async function cmsDeliver(doc, body, { replay = false } = {}) {
+  const expected = cmsExpect(doc, body);
+  const route = `POST ${WEBHOOK[doc.model]}`;
+  const r = await call(route, 'POST', WEBHOOK[doc.model],
+    { headers: { ...STRAPI_HEADERS, 'x-strapi-event': body.event }, raw: JSON.stringify(body) });
+  cmsDeliveries += 1;
+  const got = r.status === 200 ? r.json?.status : `http ${r.status ?? r.error}`;
+  if (r.status !== 200) doc.uncertain = true; // applied or not: the end leaves it out (the run fails anyway)
+  else if (got !== expected || r.json?.id !== cmsAnswerId(doc, body)) {
+    cmsWrong.push(`${doc.id} ${body.event}${replay ? ' (replayed)' : ''} updatedAt ${body.entry.updatedAt}: answered ${r.text?.slice(0, 120)}, expected ${expected}`);
+    doc.uncertain = true;
+  }
+  if (replay) cmsReplays[got] = (cmsReplays[got] ?? 0) + 1;
+  else {
+    doc.sent.push(body);
+    if (doc.sent.length > 12) doc.sent.shift();
+  }
+  // Strapi sends every model's events to every webhook: the others answer 202 ignored
+  if (!replay && Math.random() < 0.05) {
+    const other = pick(Object.keys(WEBHOOK).filter((m) => m !== doc.model));
+    const o = await call(`POST ${WEBHOOK[other]}`, 'POST', WEBHOOK[other],
+      { headers: STRAPI_HEADERS, raw: JSON.stringify(body), expect: [202] });
+    if (o.status === 202 && o.json?.status !== 'ignored') cmsWrong.push(`${doc.id} at the ${other} webhook: ${o.text.slice(0, 120)}`);
+    count('cmsIgnored');
+  }
+  return got;
+}
+
+const delivery = (doc, event, entry) => ({ event, createdAt: iso(Date.now()), model: doc.model, uid: UID[doc.model], entry });
+
+// A product's next step in Strapi 5's life of a document: edit the draft, publish it, edit
+// the live row (v4's way), unpublish it (the very row it unpublishes), publish it again
+// without an edit (a later publishedAt only), or delete it (twice, as Strapi 5 sends it)
+async function cmsProductStep(doc) {
+  const v = doc.v;
+  const base = { id: doc.num, documentId: doc.id, sku: doc.sku, description: 'Soak CMS product', currency: 'USD',
+    createdAt: doc.createdAt, locale: null };
+  const edit = () => ({ name: `Soak CMS ${doc.id} v${++doc.edits}`, price: cmsPrice() });
+  const livePublished = v.live !== null && doc.row?.published;
+  const dice = Math.random();
+  if (doc.deletable && dice < 0.03) {
+    const now = stamp();
+    const body = delivery(doc, 'entry.delete', { ...base, ...(doc.draft ?? doc.liveContent), updatedAt: iso(now), publishedAt: null });
+    await cmsDeliver(doc, body);
+    await cmsDeliver(doc, delivery(doc, 'entry.delete', { ...body.entry, publishedAt: iso(now) }));
+    // the document is gone for good: a new one takes its place
+    const next = cmsDoc('product', `${doc.family}-g${doc.generation + 1}`, { family: doc.family, generation: doc.generation + 1,
+      sku: `${doc.family.toUpperCase()}-G${doc.generation + 1}`, createdAt: iso(Date.now()), deletable: true });
+    for (const promo of cmsDocs.filter((d) => d.model === 'promotion')) promo.products = promo.products.map((p) => (p === doc ? next : p));
+    count('cmsDeleted');
+    return;
+  }
+  if (dice < 0.35 || (!livePublished && dice < 0.45)) {
+    // a draft edit: entry.create the first time, entry.update after; nothing for sale changes
+    doc.draft = edit();
+    const event = v.live === null && v.draftU === null ? 'entry.create' : 'entry.update';
+    await cmsDeliver(doc, delivery(doc, event, { ...base, ...doc.draft, updatedAt: iso(stamp()), publishedAt: null }));
+  } else if (!livePublished || dice < 0.6) {
+    // publish: the draft's content, or the live content again (no edit: only publishedAt is later)
+    let entry;
+    if (doc.draft || v.live === null) {
+      const now = stamp();
+      doc.liveContent = doc.draft ?? edit();
+      entry = { ...base, ...doc.liveContent, updatedAt: iso(now), publishedAt: iso(now) };
+    } else entry = { ...base, ...doc.liveContent, updatedAt: iso(v.live.u), publishedAt: iso(stamp()) };
+    doc.draft = null;
+    await cmsDeliver(doc, delivery(doc, 'entry.publish', entry));
+  } else if (dice < 0.75) {
+    // an edit of the live row itself (Strapi 4, or a type without draft and publish)
+    doc.liveContent = edit();
+    await cmsDeliver(doc, delivery(doc, 'entry.update', { ...base, ...doc.liveContent, updatedAt: iso(stamp()), publishedAt: iso(v.live.p) }));
+  } else {
+    await cmsDeliver(doc, delivery(doc, 'entry.unpublish', { ...v.live.entry }));
+  }
+  if (Math.random() < 0.3) await cmsReadBackProduct(doc);
+}
+
+// The catalogue shows what the rule says: the live name and price while published, else 404
+async function cmsReadBackProduct(doc) {
+  if (doc.uncertain) return;
+  const forSale = doc.row?.published && !doc.row.deleted;
+  const r = await call('GET /api/products/{productId}', 'GET', `/api/products/${doc.id}`, { expect: [200, 404] });
+  if (r.status !== 200 && r.status !== 404) return;
+  const shown = r.status === 200 ? `${r.json?.product?.name} at ${r.json?.product?.price}` : 'not found';
+  const want = forSale ? `${doc.row.name} at ${doc.row.price.toFixed(2)}` : 'not found';
+  if (shown === want) cmsReadBack.ok += 1;
+  else cmsReadBack.wrong.push(`${doc.id}: GET shows ${shown}, the last delivery applied says ${want}`);
+}
+
+// Stock of a CMS product at a soak store: a new quantity (update or publish), now and then unpublished (0)
+async function cmsStockStep(doc) {
+  const v = doc.v;
+  const base = { id: doc.num, documentId: doc.id, store: { documentId: doc.store }, product: { documentId: doc.product.id } };
+  if (v.live !== null && v.live.ev !== EVENT_RANK['entry.unpublish'] && Math.random() < 0.1) {
+    await cmsDeliver(doc, delivery(doc, 'entry.unpublish', { ...v.live.entry }));
+    return;
+  }
+  const now = stamp();
+  const event = v.live === null || Math.random() < 0.5 ? 'entry.publish' : 'entry.update';
+  const publishedAt = event === 'entry.update' && v.live?.pub ? iso(v.live.p) : iso(now);
+  await cmsDeliver(doc, delivery(doc, event, { ...base, quantity: Math.floor(Math.random() * 500), updatedAt: iso(now), publishedAt }));
+}
+
+// A promotion on CMS products only: a new percentage (and now and then a store), or unpublished
+async function cmsPromotionStep(doc) {
+  const v = doc.v;
+  if (v.live !== null && doc.row?.published && Math.random() < 0.15) {
+    await cmsDeliver(doc, delivery(doc, 'entry.unpublish', { ...v.live.entry }));
+    return;
+  }
+  const now = stamp();
+  await cmsDeliver(doc, delivery(doc, 'entry.publish', {
+    id: doc.num, documentId: doc.id, code: doc.code, name: `Soak CMS promotion ${doc.id}`, discountType: 'percentage',
+    value: 5 + Math.floor(Math.random() * 46), products: doc.products.map((p) => ({ documentId: p.id })),
+    stores: Math.random() < 0.5 ? null : [pick(STORES)], startsAt: null, endsAt: null, active: true,
+    updatedAt: iso(now), publishedAt: iso(now),
+  }));
+}
+
+// A delivery sent before, sent again (Strapi's queue, a retrying proxy): stale or duplicate, nothing changes
+async function cmsReplay(doc) {
+  await cmsDeliver(doc, pick(doc.sent), { replay: true });
+  count('cmsReplays');
+}
+
+// The product webhooks class: one step of one idle document
+async function webhookOp() {
+  const dice = Math.random();
+  const free = (model) => cmsDocs.filter((d) => d.model === model && !d.busy && !d.uncertain && !d.v.deleted);
+  let doc;
+  let step;
+  if (dice < 0.2) {
+    doc = pick(cmsDocs.filter((d) => !d.busy && !d.uncertain && d.sent.length > 0));
+    step = cmsReplay;
+  } else if (dice < 0.4) [doc, step] = [pick(free('inventory')), cmsStockStep];
+  else if (dice < 0.5) [doc, step] = [pick(free('promotion')), cmsPromotionStep];
+  else [doc, step] = [pick(free('product')), cmsProductStep];
+  if (!doc) return 'skip';
+  doc.busy = true;
+  try { await step(doc); } finally { doc.busy = false; }
+}
+
+// The documents, each applied once before the traffic starts (stock names its product)
+async function cmsSetup() {
+  const products = [];
+  for (let i = 1; i <= CMS_PRODUCTS; i++) {
+    const family = `${CMS_PREFIX}p${i}`;
+    // half the products have stock at a soak store and are never deleted; the others may be
+    products.push(cmsDoc('product', `${family}-g1`, { family, generation: 1, sku: `${family.toUpperCase()}-G1`,
+      createdAt: iso(Date.now()), deletable: i > CMS_PRODUCTS / 2 }));
+  }
+  for (const doc of products) await cmsProductStep(doc);
+  for (const doc of products.filter((p) => !p.deletable)) {
+    const stock = cmsDoc('inventory', `${CMS_PREFIX}stock-${doc.family.slice(CMS_PREFIX.length)}`, { store: STORES[doc.num % STORES.length], product: doc });
+    await cmsStockStep(stock);
+  }
+  for (let i = 1; i <= 3; i++) {
+    const promo = cmsDoc('promotion', `${CMS_PREFIX}promo-${i}`, { code: `SOAKCMS${i}`,
+      products: products.filter((p, k) => k % 3 === i - 1) });
+    await cmsPromotionStep(promo);
+  }
+}
+
+// At the end: each document's row, version and stock as the last delivery applied says
+async function cmsChecks() {
+  const settled = cmsDocs.filter((d) => !d.uncertain);
+  const replays = Object.entries(cmsReplays).map(([k, n]) => `${n} ${k}`).join(', ');
+  ok(cmsWrong.length === 0, `each of the ${cmsDeliveries} Strapi deliveries was answered as the order of its document's versions says `
+    + `(${count0('cmsDeleted')} documents deleted, ${count0('cmsIgnored')} deliveries to another model's webhook answered 202 ignored)`, cmsWrong);
+  const replayOk = Object.keys(cmsReplays).every((k) => k === 'stale' || k === 'duplicate');
+  ok(replayOk && count0('cmsReplays') > 0, `each of the ${count0('cmsReplays')} replayed deliveries was answered stale or duplicate (${replays || 'none'})`);
+  ok(cmsReadBack.wrong.length === 0, `the catalogue showed each CMS product as its last applied delivery says, ${cmsReadBack.ok} reads`, cmsReadBack.wrong);
+
+  const products = new Map((await sql(`SELECT id, name, price, published, deleted_at IS NOT NULL FROM multistore.products WHERE id LIKE '${CMS_PREFIX}%'`))
+    .map(([id, name, price, published, deleted]) => [id, `${name} at ${price}, ${published === 't' ? 'published' : 'not published'}${deleted === 't' ? ', deleted' : ''}`]));
+  const versions = new Map((await sql(`
+    SELECT model, document_id, round(extract(epoch FROM live_updated_at) * 1000), round(extract(epoch FROM live_published_at) * 1000), live_event,
+           round(extract(epoch FROM draft_updated_at) * 1000), deleted_at IS NOT NULL
+      FROM multistore.strapi_documents WHERE document_id LIKE '${CMS_PREFIX}%'`))
+    .map(([model, id, u, p, ev, draft, deleted]) => [`${model}/${id}`, `live ${u || '-'}/${p || '-'}/${ev === '' ? '-' : ev}, draft ${draft || '-'}${deleted === 't' ? ', deleted' : ''}`]));
+  const stock = new Map((await sql(`SELECT store_id || '/' || product_id, sum(on_hand), sum(held) FROM multistore.inventory WHERE product_id LIKE '${CMS_PREFIX}%' GROUP BY 1`))
+    .map(([k, onHand, held]) => [k, `${onHand} on hand, ${held} held`]));
+  const promotions = new Map((await sql(`SELECT id, value, published, array_to_string(ARRAY(SELECT unnest(product_ids) ORDER BY 1), ',') FROM multistore.promotions WHERE id LIKE '${CMS_PREFIX}%'`))
+    .map(([id, value, published, ids]) => [id, `${Number(value)}% on ${ids}, ${published === 't' ? 'published' : 'not published'}`]));
+  const wrong = [];
+  const expectIn = (map, key, want, what) => {
+    const got = map.get(key) ?? 'missing';
+    if (got !== want) wrong.push(`${what} ${key}: ${got}; the last delivery applied says ${want}`);
+  };
+  for (const d of settled) {
+    const v = d.v;
+    expectIn(versions, `${d.model}/${d.id}`, `live ${v.live?.u ?? '-'}/${v.live?.p ?? '-'}/${v.live?.ev ?? '-'}, draft ${v.draftU ?? '-'}${v.deleted ? ', deleted' : ''}`, 'version of');
+    if (d.model === 'product') {
+      const r = d.row;
+      if (r) expectIn(products, d.id, `${r.name} at ${r.price.toFixed(2)}, ${r.published ? 'published' : 'not published'}${r.deleted ? ', deleted' : ''}`, 'product');
+      else if (products.has(d.id)) wrong.push(`product ${d.id}: ${products.get(d.id)}, never written`);
+    } else if (d.model === 'inventory') {
+      expectIn(stock, `${d.store}/${d.product.id}`, `${d.row?.onHand ?? 0} on hand, 0 held`, 'stock');
+    } else if (d.row) {
+      expectIn(promotions, d.id, `${d.row.value}% on ${d.row.products.join(',')}, ${d.row.published ? 'published' : 'not published'}`, 'promotion');
+    }
+  }
+  const kinds = ['product', 'inventory', 'promotion'].map((m) => `${settled.filter((d) => d.model === m).length} ${m}`).join(', ');
+  ok(wrong.length === 0 && settled.length === cmsDocs.length,
+    `each CMS document's row and version in the database are those of the last delivery the client sent and was told applied (${kinds}; `
+    + `${cmsDocs.length - settled.length} left out after a failed request)`, wrong);
+  await none('no Strapi delivery of the soak\'s documents was deferred', `SELECT id, reason FROM multistore.strapi_pending WHERE payload::text LIKE '%${CMS_PREFIX}%'`);
+}
+
 /*
  * THE TRAFFIC TABLE: one line per class.  rate: operations per second (before
  * SOAK_RATE_SCALE); cap: operations of the class in flight at most; op: one
- * operation (returns 'skip' when it has nothing to work on).  About 30
+ * operation (returns 'skip' when it has nothing to work on).  About 32
  * requests per second in all at scale 1.
  */
 const CLASSES = [
@@ -438,14 +750,10 @@ const CLASSES = [
   { name: 'payment re-deliveries', rate: 0.3, cap: 4, op: redeliverOp },
   { name: 'manager', rate: 1, cap: 4, op: managerOp },
   { name: 'accounts', rate: 0.1, cap: 2, op: accountOp },
+  { name: 'product webhooks', rate: 1, cap: 4, op: webhookOp },
   // --- PLUG-IN POINT: the classes of unfinished issues.  Each becomes a line
   // like those above when its routes exist on the branch; until then it is
   // listed in the report as not run.
-  //   issue 7: Strapi product webhooks, POST /webhooks/product-updated with the
-  //     STRAPI_WEBHOOK_SECRET header: entry.update of the sample products
-  //     (price, name), re-delivered and out of order now and then; at the end,
-  //     each product's row equals the newest delivery by entry.updatedAt.
-  { name: 'product webhooks', pending: 'issue 7 (Strapi product webhooks) is not on this branch' },
   //   issue 8: realtime clients, N customers holding a WebSocket (/ws, ticket
   //     from POST /api/realtime/ticket) or an SSE stream (/api/events) for the
   //     whole run, reconnecting with Last-Event-ID now and then; at the end,
@@ -657,14 +965,16 @@ async function checks(initial) {
     SELECT inv.store_id, inv.product_id, inv.on_hand, coalesce(sold.sold, 0) FROM inv LEFT JOIN sold USING (store_id, product_id)`);
   const ledger = [];
   const setWrong = [];
+  const cmsStock = now.filter(([, product]) => product.startsWith(CMS_PREFIX)).length;
   for (const [store, product, onHand, sold] of now) {
     const k = `${store}/${product}`;
+    if (product.startsWith(CMS_PREFIX)) continue; // Strapi's stock of the soak's documents: cmsChecks
     if (inventorySet.has(k)) {
       if (Number(onHand) !== inventorySet.get(k) || Number(sold) !== 0) setWrong.push(`${k}: on hand ${onHand}, sold ${sold}; the manager set ${inventorySet.get(k)} last`);
     } else if (Number(onHand) + Number(sold) !== initial.get(k)) ledger.push(`${k}: on hand ${onHand} + sold ${sold} <> stocked ${initial.get(k)}`);
   }
-  if (now.length !== initial.size) ledger.push(`${now.length} stock rows now, ${initial.size} before`);
-  ok(ledger.length === 0, `for each of the ${now.length - inventorySet.size} stocks the manager did not set, on hand + sold = what was stocked before the run`, ledger);
+  if (now.length - cmsStock !== initial.size) ledger.push(`${now.length - cmsStock} stock rows now (besides the CMS documents' ${cmsStock}), ${initial.size} before`);
+  ok(ledger.length === 0, `for each of the ${now.length - cmsStock - inventorySet.size} stocks the manager did not set, on hand + sold = what was stocked before the run`, ledger);
   ok(setWrong.length === 0, `each of the ${inventorySet.size} stocks the manager set holds the last value it was answered 200 for`, setWrong);
   for (const [store, product, onHand, sold] of now.filter(([, p]) => p.startsWith('soak_scarce'))) {
     diag(`scarce stock ${store}/${product}: stocked ${initial.get(`${store}/${product}`)}, sold ${sold}, on hand ${onHand}`);
@@ -785,7 +1095,12 @@ async function main() {
     console.log(`Bail out! SOAK_CLASSES names a class that is not in the table (${CLASSES.filter((c) => !c.pending).map((c) => c.name).join(', ')})`);
     process.exit(2);
   }
+  const running = (name) => active.some((k) => k.name === name);
   diag(`traffic classes: ${active.map((k) => `${k.name} ${(k.rate * SCALE).toFixed(2)}/s`).join(', ')}`);
+  if (running('product webhooks')) {
+    await cmsSetup();
+    diag(`product webhooks: ${cmsDocs.length} documents of the soak's own (${CMS_PREFIX}*), each delivered once`);
+  }
 
   writeFileSync(CSV, 'elapsed_s,rss_kib,hwm_kib,fds,threads,requests,rps,p50_ms,p99_ms,errors\n');
   takeSample();
@@ -819,6 +1134,7 @@ async function main() {
   ok(end.status === 200, `GET /health answers 200 at the end: ${end.status ?? end.error}`);
 
   await checks(initial);
+  if (running('product webhooks')) await cmsChecks();
   agent.destroy();
 
   const first = samples.find((s) => s.t >= WARMUP_S) ?? samples[0];
@@ -829,7 +1145,7 @@ async function main() {
   const summary = `soak: ${failures ? 'FAILED' : 'passed'} ${tests - failures}/${tests} checks in ${elapsed().toFixed(0)} s; `
     + `${requestsTotal} requests (${(requestsTotal / SECONDS).toFixed(1)}/s), ${counters.ordersPlaced ?? 0} orders, ${counters.paid ?? 0} paid; `
     + `RSS ${(first.rss / 1024).toFixed(1)} -> ${(last.rss / 1024).toFixed(1)} MiB (thirds ${flat.rss0 ? `${(flat.rss0 / 1024).toFixed(1)} -> ${(flat.rss1 / 1024).toFixed(1)}` : '?'}), `
-    + `fds ${first.fds} -> ${last.fds}; worst p99 ${worst.p99.toFixed(1)} ms (${worst.route})`;
+    + `fds ${first.fds} -> ${last.fds}; ${cmsDeliveries} Strapi deliveries; worst p99 ${worst.p99.toFixed(1)} ms (${worst.route})`;
   writeFileSync(`${OUT}/summary.txt`, `${summary}\n`);
   console.log(`# ${summary}`);
   process.exit(failures ? 1 : 0);
