@@ -7,9 +7,10 @@
 // order with an Idempotency-Key, then a signed payment webhook, a failed
 // payment, a cancel, or walking away), re-delivered payment webhooks,
 // a store manager (order status, store orders, inventory, point-of-sale
-// holds), accounts (register, log in, refresh, log out), and Strapi's
-// product, stock and promotion webhooks for documents of the soak's own.
-// Each class
+// holds), accounts (register, log in, refresh, log out), Strapi's product,
+// stock and promotion webhooks for documents of the soak's own, and the
+// churn of a steady population of realtime clients (WebSocket and SSE,
+// resuming where they left off).  Each class
 // ticks on its own fixed schedule (open loop: a slow answer does not slow
 // the schedule down); a tick whose class is at its cap is counted as
 // skipped, and more than SOAK_MAX_SKIPPED (5%) skipped fails the run.
@@ -30,19 +31,24 @@
 // no order twice, no unit sold twice or lost, every reservation and hold
 // accounted for, every payment applied at most once, and the database
 // agreeing with what each client was told; each CMS document as its last
-// applied delivery says.  Prints TAP and a summary; exit code 1 when a
-// check failed.
+// applied delivery says; every realtime client got, in order and once,
+// what it may see and nothing else, across its resumes; the proxy's
+// realtime gauges back at 0 once the clients closed.  Prints TAP and a
+// summary; exit code 1 when a check failed.
 //
 // Environment (scripts/soak sets it): MS_BASE_URL, DATABASE_URL, JWT_SECRET,
-// PAYMENT_WEBHOOK_SECRET, STRAPI_WEBHOOK_SECRET, SOAK_PROXY_PID, SOAK_OUT_DIR, SOAK_SECONDS (1800),
-// SOAK_RESERVATION_TTL (the database's multistore.reservation_ttl, seconds).
-// Only node's standard library: tokens are signed here as the proxy signs
-// them, accounts and sessions written straight into the tables.
+// PAYMENT_WEBHOOK_SECRET, STRAPI_WEBHOOK_SECRET, SOAK_PROXY_PID,
+// SOAK_OUT_DIR, SOAK_SECONDS (1800), SOAK_RESERVATION_TTL (the database's
+// multistore.reservation_ttl, seconds).  Node's standard library, and the
+// end-to-end tests' realtime clients (tests/e2e/realtime_clients.mjs, on
+// the ws package in tests/e2e/node_modules): tokens are signed here as the
+// proxy signs them, accounts and sessions written straight into the tables.
 import http from 'node:http';
 import { execFile } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync, writeFileSync, appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { openWs, openSse } from '../e2e/realtime_clients.mjs';
 
 const env = process.env;
 const need = (name) => env[name] || (console.error(`soak.mjs: ${name} is not set (run scripts/soak)`), process.exit(2));
@@ -736,11 +742,293 @@ async function cmsChecks() {
   await none('no Strapi delivery of the soak\'s documents was deferred', `SELECT id, reason FROM multistore.strapi_pending WHERE payload::text LIKE '%${CMS_PREFIX}%'`);
 }
 
+// --- realtime clients ---------------------------------------------------------------------------
+//
+// A steady population of streams for the whole run: WebSockets (/ws) and a few event streams
+// (/api/events) of customers who place orders (their own order events, and the stock of the
+// soak's stores), the soak's manager (every order at its stores) and anonymous kiosks (stock
+// only).  Some open with Authorization, some with a ticket (POST /api/realtime/ticket), as a
+// browser does.  The class's operation is churn: one stream closes (a close frame, or the
+// socket dropped) and, after a pause, comes back where it left off (?since=<the highest id
+// it has> on a WebSocket, Last-Event-ID on a stream), or now and then for good, a new client
+// taking its place.  A logical client is one chain of connections that resume each other.
+
+const RT_WS = num('SOAK_RT_WS', 16);
+const RT_SSE = num('SOAK_RT_SSE', 4);
+const RT_SETTLE_MS = 6000;  // after the traffic: every event of it reached the clients
+const RT_MARGIN_MS = 5000;
+const SSE_HEARTBEAT_S = num('REALTIME_SSE_HEARTBEAT', 15);  // an event must have reached a client that left if its transaction began this long before
+const WS_ORIGIN = BASE.origin.replace(/^http/, 'ws');
+const rtClients = [];       // logical clients, those that left too
+const rtUnexpected = [];    // streams the proxy closed or refused
+const rtDelivery = { order: [], inventory: [] }; // ms from an event's at (its transaction's start) to its arrival
+const RT_KEEP = 4000;        // out-of-order arrivals and repeats kept for the check (counted beyond)
+const rtKept = { inversions: 0, repeats: 0 };
+let rtSeq = 0;
+
+function rtClient(kind, user, stores, auth) {
+  const c = { n: ++rtSeq, kind, user, stores, auth, start: null, end: null, maxId: 0, got: new Map(), conns: [],
+    conn: null, busy: false, gone: false, repeats: [] };
+  rtClients.push(c);
+  return c;
+}
+const rtName = (c) => `${c.kind} #${c.n} (${c.user ? (c.user === manager ? 'the manager' : c.user.name) : 'anonymous'}${c.stores.length ? ` watching ${c.stores.join(',')}` : ''})`;
+const rtOpen = () => rtClients.filter((c) => c.conn);
+
+// An event arrives on a connection: kept by id (the connection it came on), in order or not
+function rtReceive(c, conn, e) {
+  const first = c.got.get(e.id);
+  if (first === undefined) c.got.set(e.id, conn.n);
+  else if (first === conn.n) conn.dups.push(e.id);
+  else if (rtKept.repeats++ < RT_KEEP) c.repeats.push([e.id, conn.since]); // again after a resume: allowed for a late commit (README)
+  if (e.id < conn.maxId && rtKept.inversions++ < RT_KEEP) conn.inversions.push([conn.maxId, e.id]);
+  if (e.id > conn.maxId) conn.maxId = e.id;
+  if (e.id > c.maxId) c.maxId = e.id;
+  conn.events += 1;
+  // delivery time of live events only: one that began before the connection was asked for may be a catch-up
+  const at = Date.parse(e.at);
+  if (at >= conn.opened) rtDelivery[e.type.startsWith('order.') ? 'order' : 'inventory'].push(Date.now() - at);
+}
+
+// Opens c's next connection (resuming from c.maxId when resume); false when it did not open
+async function rtConnect(c, resume) {
+  const query = [];
+  const headers = {};
+  if (c.stores.length) query.push(`stores=${c.stores.join(',')}`);
+  if (c.user && c.auth === 'ticket') {
+    const t = await call('POST /api/realtime/ticket', 'POST', '/api/realtime/ticket', { headers: c.user.headers, expect: [201] });
+    if (t.status !== 201) return false;
+    query.push(`ticket=${encodeURIComponent(t.json.ticket)}`);
+  } else if (c.user) headers.authorization = c.user.headers.authorization;
+  if (resume && c.kind === 'ws') query.push(`since=${c.maxId}`);
+  if (resume && c.kind === 'sse') headers['last-event-id'] = String(c.maxId);
+  const path = `${c.kind === 'ws' ? '/ws' : '/api/events'}${query.length ? `?${query.join('&')}` : ''}`;
+  const route = c.kind === 'ws' ? 'GET /ws' : 'GET /api/events';
+  const conn = { n: c.conns.length, since: resume ? c.maxId : null, opened: Date.now(), ready: null, closed: null, byUs: false,
+    maxId: 0, events: 0, dups: [], inversions: [] };
+  const onEvent = (e) => rtReceive(c, conn, e);
+  const started = process.hrtime.bigint();
+  conn.client = c.kind === 'ws' ? openWs(`${WS_ORIGIN}${path}`, { headers, onEvent }) : openSse(`${BASE.origin}${path}`, { headers, onEvent });
+  c.conns.push(conn);
+  let answer;
+  if (c.kind === 'ws') {
+    answer = await Promise.race([
+      conn.client.ready.then((m) => ({ status: 101, ready: m }), (e) => ({ error: `no ready: ${e.message.slice(0, 80)}` })),
+      conn.client.refused,
+      conn.client.closed.then(({ code }) => ({ error: `closed ${code} before ready` })),
+    ]);
+  } else {
+    const res = await conn.client.response.catch((e) => ({ error: e.code || e.message }));
+    answer = res.error ? res : res.statusCode !== 200 ? { status: res.statusCode }
+      : await conn.client.ready.then(() => ({ status: 200 }), (e) => ({ error: `no ready: ${e.message.slice(0, 80)}` }));
+    if (!res.error) res.on('close', () => conn.onLost?.());
+  }
+  record(route, started, answer, [c.kind === 'ws' ? 101 : 200]);
+  if (answer.error || answer.status !== (c.kind === 'ws' ? 101 : 200)) {
+    rtUnexpected.push(`${rtName(c)}: ${answer.error ?? `${answer.status} ${answer.text ?? ''}`.slice(0, 160)}`);
+    if (c.kind === 'ws') conn.client.ws.terminate(); else conn.client.close();
+    return false;
+  }
+  conn.ready = Date.now();
+  if (c.start === null) c.start = conn.ready;
+  // a first WebSocket knows where the stream began: it resumes from there even before its first event
+  if (c.kind === 'ws' && c.maxId === 0) c.maxId = answer.ready.lastId ?? 0;
+  c.conn = conn;
+  const lost = (why) => {
+    if (conn.closed !== null) return;
+    conn.closed = Date.now();
+    if (conn.byUs) return;
+    // the proxy ended a stream nobody asked it to: an anomaly; the client resumes as a browser would
+    rtUnexpected.push(`${rtName(c)}: connection ${conn.n} ${why} after ${((conn.closed - conn.ready) / 1000).toFixed(0)} s`);
+    anomaly(`realtime ${rtName(c)}: ${why}`);
+    if (c.conn === conn) c.conn = null;
+    c.lastClosed = conn.closed;
+    if (!stopping && !c.busy) setTimeout(() => { if (!stopping && !c.busy && !c.conn && !c.gone) rtTrack(rtConnect(c, true)); }, 1000);
+  };
+  if (c.kind === 'ws') conn.client.closed.then(({ code, reason }) => lost(`closed by the proxy (${code} ${reason})`));
+  else conn.onLost = () => lost('ended by the proxy');
+  return true;
+}
+
+// Closes c's connection: a close frame (WebSocket), or the socket dropped without one
+async function rtDisconnect(c, abrupt) {
+  const conn = c.conn;
+  if (!conn) return;
+  conn.byUs = true;
+  c.conn = null;
+  if (c.kind === 'ws') {
+    if (abrupt) conn.client.ws.terminate(); else conn.client.ws.close(1000);
+    await Promise.race([conn.client.closed, sleep(5000)]);
+    if (conn.closed === null) conn.client.ws.terminate();
+  } else conn.client.close();
+  conn.closed ??= Date.now();
+  c.lastClosed = conn.closed;
+}
+
+// The realtime class: one stream goes away and comes back (or is replaced)
+async function realtimeOp() {
+  const c = idle(rtClients.filter((x) => x.conn && !x.gone));
+  if (!c) return 'skip';
+  c.busy = true;
+  try {
+    await rtDisconnect(c, Math.random() < 0.25);
+    count('rtChurn');
+    await sleep(200 + Math.random() * 2000);
+    // an event stream that has no id yet has nothing to resume from (EventSource sends no Last-Event-ID)
+    if (stopping || Math.random() < 0.15 || (c.kind === 'sse' && c.maxId === 0)) {
+      c.gone = true;
+      c.end = c.lastClosed;
+      if (stopping) return;
+      count('rtReplaced');
+      await rtConnect(rtClient(c.kind, c.user, c.stores, c.auth), false);
+    } else {
+      count('rtResumed');
+      await rtConnect(c, true);
+    }
+  } finally { c.busy = false; }
+}
+function rtTrack(p) {
+  inFlight.add(p);
+  p.finally(() => inFlight.delete(p));
+  return p;
+}
+
+// The population: customers who place orders (WebSocket, every soak store; a few on an event
+// stream, one store each), the manager, anonymous kiosks
+async function rtSetup() {
+  const wsCustomers = Math.max(1, Math.round(RT_WS * 0.6));
+  for (let i = 0; i < RT_WS; i++) {
+    if (i < wsCustomers) rtClient('ws', customers[i % customers.length], STORES, i % 3 === 0 ? 'ticket' : 'header');
+    else if (i === wsCustomers) rtClient('ws', manager, [], 'header');
+    else rtClient('ws', null, [STORES[i % STORES.length]]);
+  }
+  for (let i = 0; i < RT_SSE; i++) {
+    if (i < RT_SSE - 1 || RT_SSE === 1) rtClient('sse', customers[(wsCustomers + i) % customers.length], [STORES[i % STORES.length]], i % 2 ? 'ticket' : 'header');
+    else rtClient('sse', null, STORES);
+  }
+  const opened = await Promise.all(rtClients.map((c) => rtConnect(c, false)));
+  return opened.every(Boolean);
+}
+
+// The proxy's realtime gauges (GET /metrics): {websocket, sse}
+async function rtGauges() {
+  const r = await call('GET /metrics', 'GET', '/metrics');
+  const gauge = (transport) => Number((new RegExp(`^multistore_realtime_clients\\{transport="${transport}"\\} (\\d+)`, 'm').exec(r.text ?? '') ?? [])[1]);
+  return { websocket: gauge('websocket'), sse: gauge('sse') };
+}
+const rtOpenCounts = () => ({ websocket: rtOpen().filter((c) => c.kind === 'ws').length, sse: rtOpen().filter((c) => c.kind === 'sse').length });
+
+// After the traffic: the gauges agree with the clients, then every stream closes and they go to 0
+async function rtEnd() {
+  await sleep(RT_SETTLE_MS);
+  let gauges;
+  let want;
+  for (let i = 0; i < 20; i++) {
+    [gauges, want] = [await rtGauges(), rtOpenCounts()];
+    if (gauges.websocket === want.websocket && gauges.sse === want.sse) break;
+    await sleep(250);
+  }
+  ok(gauges.websocket === want.websocket && gauges.sse === want.sse,
+    `the proxy's realtime gauges count the streams open at the end: ${gauges.websocket} WebSocket and ${gauges.sse} SSE (the clients hold ${want.websocket} and ${want.sse})`);
+  const fdsOpen = procSample().fds;
+  const open = rtOpen();
+  await Promise.all(open.map(async (c) => {
+    await rtDisconnect(c, false);
+    c.end = c.lastClosed;
+  }));
+  // (an event stream whose peer left is noticed within a second, not at the next failed heartbeat: realtime.c, SsePeerGone)
+  const t = Date.now();
+  for (;;) {
+    gauges = await rtGauges();
+    if ((gauges.websocket === 0 && gauges.sse === 0) || Date.now() - t > 5000) break;
+    await sleep(100);
+  }
+  const waited = ((Date.now() - t) / 1000).toFixed(1);
+  await sleep(500);
+  const fdsClosed = procSample().fds;
+  ok(gauges.websocket === 0 && gauges.sse === 0, `the realtime gauges return to 0 within 5 s once the ${open.length} clients closed: `
+    + `${gauges.websocket} WebSocket, ${gauges.sse} SSE after ${waited} s`);
+  ok(fdsOpen - fdsClosed >= open.length - FD_TOLERANCE,
+    `the proxy let go of each stream's socket: ${fdsOpen} descriptors with ${open.length} streams open, ${fdsClosed} after they closed`);
+}
+
+// What the clients received, against the event log
+async function rtChecks() {
+  const conns = rtClients.flatMap((c) => c.conns.filter((k) => k.ready !== null));
+  diag(`--- realtime: ${rtClients.length} logical clients, ${conns.length} connections, ${conns.reduce((a, k) => a + k.events, 0)} events received, `
+    + `${count0('rtResumed')} resumed, ${count0('rtReplaced')} replaced`);
+  ok(rtUnexpected.length === 0, `every realtime stream opened when asked and stayed open until its client closed it (${conns.length} connections)`, rtUnexpected);
+  const log = new Map((await sql(`SELECT id, type, coalesce(store_id, ''), coalesce(user_id::text, ''), round(extract(epoch FROM created_at) * 1000)
+                                    FROM multistore.events ORDER BY id`))
+    .map(([id, type, store, user, at]) => [Number(id), { type, store, user, at: Number(at) }]));
+  const managed = new Set(STORES);
+  const maySee = (c, e) => (e.type.startsWith('order.') ? (c.user === manager ? managed.has(e.store) : !!c.user && e.user === c.user.id)
+    : e.type === 'inventory.changed' && c.stores.includes(e.store));
+
+  const dups = conns.flatMap((k) => k.dups.map((id) => `event ${id} twice on one connection`));
+  ok(dups.length === 0, `no connection received an event twice (${conns.length} connections)`, dups);
+
+  // out of id order: only an event whose transaction the higher one's snapshot did not see (a late commit)
+  const pairs = conns.flatMap((k) => k.inversions);
+  if (rtKept.inversions > pairs.length) diag(`${rtKept.inversions} arrivals out of id order, the first ${pairs.length} checked`);
+  let badOrder = [];
+  if (pairs.length) {
+    badOrder = (await sql(`
+      SELECT p.h, a.type, p.l, l.type, CASE WHEN l.xid = a.xid THEN 'the same transaction' ELSE 'committed before the higher one was written' END
+        FROM (VALUES ${pairs.map(([h, l]) => `(${h}, ${l})`).join(',')}) p(h, l)
+        JOIN multistore.events a ON a.id = p.h JOIN multistore.events l ON l.id = p.l
+       WHERE l.xid = a.xid OR pg_visible_in_snapshot(l.xid, a.snapshot)`)).map((r) => `${r[2]} (${r[3]}) after ${r[0]} (${r[1]}): ${r[4]}`);
+  }
+  ok(badOrder.length === 0, `every connection received events in id order, but for late commits (an event of a transaction still open when the higher id was written): `
+    + `${rtKept.inversions} such arrivals, ${badOrder.length} of the ${pairs.length} checked not explained by a late commit`, badOrder);
+
+  // again after a resume: only a late commit below the since id (events_since's rule), which the client drops
+  const repeats = rtClients.flatMap((c) => c.repeats);
+  let badRepeats = [];
+  if (repeats.length) {
+    badRepeats = (await sql(`
+      SELECT p.id, p.since FROM (VALUES ${repeats.map(([id, since]) => `(${id}, ${since ?? 0})`).join(',')}) p(id, since)
+        LEFT JOIN multistore.events a ON a.id = p.since LEFT JOIN multistore.events l ON l.id = p.id
+       WHERE a.id IS NULL OR l.id IS NULL OR l.id >= a.id OR l.xid = a.xid OR pg_visible_in_snapshot(l.xid, a.snapshot)`))
+      .map(([id, since]) => `event ${id} again after resuming from ${since}`);
+  }
+  ok(badRepeats.length === 0, `an event came again after a resume only as a late commit below the resume point (${rtKept.repeats} such, dropped by id)`, badRepeats);
+
+  // nothing a client may not see; everything it may see that began while it was there (or resumed across)
+  const leaks = [];
+  const missing = [];
+  let mustSee = 0;
+  let ownCreated = 0;
+  const missingCreated = [];
+  for (const c of rtClients) {
+    if (c.start === null) continue;
+    for (const id of c.got.keys()) {
+      const e = log.get(id);
+      if (!e) leaks.push(`${rtName(c)}: event ${id}, not in the log`);
+      else if (!maySee(c, e)) leaks.push(`${rtName(c)}: event ${id} (${e.type} at ${e.store} of user ${e.user || '-'})`);
+    }
+    const until = (c.end ?? Date.now()) - RT_MARGIN_MS;
+    for (const [id, e] of log) {
+      if (e.at < c.start || e.at > until || !maySee(c, e)) continue;
+      mustSee += 1;
+      const own = e.type === 'order.created' && c.user && c.user !== manager;
+      if (own) ownCreated += 1;
+      if (!c.got.has(id)) {
+        const where = c.conns.map((k) => `[${k.since ?? 'new'}: ${k.ready === null ? 'never ready' : `${k.ready - c.start}..${(k.closed ?? Date.now()) - c.start} ms`}]`).join(' ');
+        (own ? missingCreated : missing).push(`${rtName(c)}: event ${id} (${e.type} at ${e.store}, ${e.at - c.start} ms after it began; connections ${where})`);
+      }
+    }
+  }
+  ok(leaks.length === 0, 'no client received an event it may not see (another customer\'s order, a store it does not watch, an order event without a session)', leaks);
+  ok(missingCreated.length === 0, `each customer's client, connected or resumed across the placing of an order of theirs, received its order.created (${ownCreated})`, missingCreated);
+  ok(missing.length === 0 && mustSee > 0, `no gap: every other event a client may see whose transaction began while it was connected or resumed across reached it (${mustSee - ownCreated})`, missing);
+}
+
 /*
  * THE TRAFFIC TABLE: one line per class.  rate: operations per second (before
  * SOAK_RATE_SCALE); cap: operations of the class in flight at most; op: one
  * operation (returns 'skip' when it has nothing to work on).  About 32
- * requests per second in all at scale 1.
+ * requests per second in all at scale 1, and 20 realtime streams.
  */
 const CLASSES = [
   { name: 'reads', rate: 12, cap: 24, op: readOp },
@@ -751,15 +1039,7 @@ const CLASSES = [
   { name: 'manager', rate: 1, cap: 4, op: managerOp },
   { name: 'accounts', rate: 0.1, cap: 2, op: accountOp },
   { name: 'product webhooks', rate: 1, cap: 4, op: webhookOp },
-  // --- PLUG-IN POINT: the classes of unfinished issues.  Each becomes a line
-  // like those above when its routes exist on the branch; until then it is
-  // listed in the report as not run.
-  //   issue 8: realtime clients, N customers holding a WebSocket (/ws, ticket
-  //     from POST /api/realtime/ticket) or an SSE stream (/api/events) for the
-  //     whole run, reconnecting with Last-Event-ID now and then; at the end,
-  //     every order change of theirs in the event log reached them once.
-  //     Their sockets count in the proxy's descriptors: sample them apart.
-  { name: 'realtime clients', pending: 'issue 8 (WebSocket/SSE) is not on this branch' },
+  { name: 'realtime clients', rate: 0.2, cap: 4, op: realtimeOp },
 ];
 
 // --- the steady schedule --------------------------------------------------------------------
@@ -805,25 +1085,32 @@ function procSample() {
 }
 let lastRequests = 0;
 let lastAt = Date.now();
-function takeSample() {
+// the realtime streams the clients hold and the proxy's gauges, with every sample
+let gaugeDrift = 0;
+async function takeSample() {
   let s;
   try { s = procSample(); } catch (e) {
     // crashed, or killed from outside: nothing this run measures from now on would mean anything
     console.log(`Bail out! the proxy ${PROXY_PID} is gone after ${elapsed().toFixed(0)} s (${e.code || e.message}): see its log`);
     process.exit(1);
   }
+  const streams = rtOpen().length;
+  const g = rtClients.length ? await rtGauges() : { websocket: 0, sse: 0 };
+  gaugeDrift = Math.max(gaugeDrift, Math.abs(g.websocket + g.sse - streams));
   const now = Date.now();
   const lat = interval.lat.sort((a, b) => a - b);
   const row = { t: elapsed(), ...s, requests: requestsTotal, rps: (requestsTotal - lastRequests) / ((now - lastAt) / 1000),
-    p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), errors: interval.errors };
+    p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), errors: interval.errors, streams, gaugeWs: g.websocket, gaugeSse: g.sse };
   lastRequests = requestsTotal; lastAt = now;
   interval = { lat: [], errors: 0 };
   samples.push(row);
   if (!mappingsAtWarmup && row.t >= WARMUP_S) { try { mappingsAtWarmup = mappings(); } catch { /* gone */ } }
   appendFileSync(CSV, `${row.t.toFixed(1)},${row.rss},${row.hwm},${row.fds},${row.threads},${row.requests},${row.rps.toFixed(1)},`
-    + `${Number.isNaN(row.p50) ? '' : row.p50.toFixed(2)},${Number.isNaN(row.p99) ? '' : row.p99.toFixed(2)},${row.errors}\n`);
+    + `${Number.isNaN(row.p50) ? '' : row.p50.toFixed(2)},${Number.isNaN(row.p99) ? '' : row.p99.toFixed(2)},${row.errors},`
+    + `${row.streams},${row.gaugeWs},${row.gaugeSse}\n`);
   if (samples.length % Math.max(1, Math.round(300 / SAMPLE_S)) === 1) {
-    diag(`${row.t.toFixed(0)} s: RSS ${(row.rss / 1024).toFixed(1)} MiB, ${row.fds} fds, ${row.threads} threads, ${row.rps.toFixed(1)} req/s, p99 ${row.p99?.toFixed(1)} ms, ${errorsTotal} errors so far`);
+    diag(`${row.t.toFixed(0)} s: RSS ${(row.rss / 1024).toFixed(1)} MiB, ${row.fds} fds (${row.streams} realtime streams), ${row.threads} threads, `
+      + `${row.rps.toFixed(1)} req/s, p99 ${row.p99?.toFixed(1)} ms, ${errorsTotal} errors so far`);
   }
 }
 
@@ -1059,10 +1346,21 @@ function routeTable() {
   for (const r of rows) {
     diag(`${r.route.padEnd(50)} ${String(r.n).padStart(8)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${r.max.toFixed(1).padStart(8)}  ${r.statuses}`);
   }
-  writeFileSync(`${OUT}/routes.tsv`, `route\trequests\tp50_ms\tp99_ms\tmax_ms\terrors\n${rows.map((r) =>
+  // realtime: from an event's at (the start of the transaction that wrote it) to a client, live events only
+  const delivery = Object.entries(rtDelivery).filter(([, lat]) => lat.length).map(([kind, lat]) => {
+    lat.sort((a, b) => a - b);
+    return { route: `realtime delivery: ${kind === 'order' ? 'order.*' : 'inventory.changed'}`, n: lat.length,
+      p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), max: lat[lat.length - 1], errors: 0 };
+  });
+  if (delivery.length) {
+    diag('--- realtime delivery (event\'s at, its transaction\'s start, to the client; ms; events, not requests)');
+    for (const r of delivery) diag(`${r.route.padEnd(50)} ${String(r.n).padStart(8)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${r.max.toFixed(1).padStart(8)}`);
+  }
+  writeFileSync(`${OUT}/routes.tsv`, `route\trequests\tp50_ms\tp99_ms\tmax_ms\terrors\n${[...rows, ...delivery].map((r) =>
     `${r.route}\t${r.n}\t${r.p50.toFixed(2)}\t${r.p99.toFixed(2)}\t${r.max.toFixed(2)}\t${r.errors}`).join('\n')}\n`);
   return rows;
 }
+const rtP99 = (kind) => (rtDelivery[kind].length ? quantile(rtDelivery[kind], 0.99).toFixed(0) : '-');
 
 async function main() {
   console.log(`# soak: ${SECONDS} s of mixed traffic against ${BASE.origin} (proxy pid ${PROXY_PID}), database ${new URL(DB).pathname.slice(1)}; `
@@ -1087,12 +1385,11 @@ async function main() {
   const health = await call('GET /health', 'GET', '/health');
   ok(health.status === 200, `the proxy is healthy before the run: ${health.status ?? health.error}`);
 
-  for (const k of CLASSES.filter((c) => c.pending)) diag(`traffic class "${k.name}" not run: ${k.pending}`);
   // SOAK_CLASSES=checkouts,reads runs only those (to find which traffic a trend follows)
   const only = env.SOAK_CLASSES ? env.SOAK_CLASSES.split(',').map((n) => n.trim()) : undefined;
-  const active = CLASSES.filter((c) => !c.pending && (!only || only.includes(c.name)));
+  const active = CLASSES.filter((c) => !only || only.includes(c.name));
   if (only && active.length !== only.length) {
-    console.log(`Bail out! SOAK_CLASSES names a class that is not in the table (${CLASSES.filter((c) => !c.pending).map((c) => c.name).join(', ')})`);
+    console.log(`Bail out! SOAK_CLASSES names a class that is not in the table (${CLASSES.map((c) => c.name).join(', ')})`);
     process.exit(2);
   }
   const running = (name) => active.some((k) => k.name === name);
@@ -1101,18 +1398,26 @@ async function main() {
     await cmsSetup();
     diag(`product webhooks: ${cmsDocs.length} documents of the soak's own (${CMS_PREFIX}*), each delivered once`);
   }
+  if (running('realtime clients')) {
+    ok(await rtSetup(), `${RT_WS} WebSocket and ${RT_SSE} SSE realtime clients are open before the traffic starts`, rtUnexpected);
+  }
 
-  writeFileSync(CSV, 'elapsed_s,rss_kib,hwm_kib,fds,threads,requests,rps,p50_ms,p99_ms,errors\n');
-  takeSample();
+  writeFileSync(CSV, 'elapsed_s,rss_kib,hwm_kib,fds,threads,requests,rps,p50_ms,p99_ms,errors,rt_streams,rt_gauge_ws,rt_gauge_sse\n');
+  await takeSample();
   const sampler = setInterval(takeSample, SAMPLE_S * 1000);
   const loops = active.map(runClass);
   await sleep(SECONDS * 1000);
   stopping = true;
   clearInterval(sampler);
-  takeSample();
+  await takeSample();
   await Promise.all(loops);
   const drained = await Promise.race([Promise.all([...inFlight]).then(() => true), sleep(DRAIN_MS).then(() => false)]);
   ok(drained, `every operation in flight when the traffic stopped finished within ${DRAIN_MS / 1000} s`);
+  const flat = flatness();
+  if (rtClients.length) {
+    diag(`realtime gauges against the clients' own count, at the samples: at most ${gaugeDrift} apart (streams opening or closing at that moment)`);
+    await rtEnd();
+  }
 
   const rows = routeTable();
   diag('--- traffic classes');
@@ -1126,7 +1431,6 @@ async function main() {
   ok((counters.ordersPlaced ?? 0) >= SECONDS * SCALE * 0.3 && (counters.paid ?? 0) > 0,
     `the run did real work: ${requestsTotal} requests, ${counters.ordersPlaced ?? 0} orders, ${counters.paid ?? 0} paid, ${counters.outOfStock ?? 0} out_of_stock`);
 
-  const flat = flatness();
   let alive = false;
   try { alive = !/^State:\s+[ZX]/m.test(readFileSync(`/proc/${PROXY_PID}/status`, 'utf8')); } catch { /* gone */ }
   ok(alive, `the proxy is the same process (pid ${PROXY_PID}) at the end`);
@@ -1135,6 +1439,7 @@ async function main() {
 
   await checks(initial);
   if (running('product webhooks')) await cmsChecks();
+  if (rtClients.length) await rtChecks();
   agent.destroy();
 
   const first = samples.find((s) => s.t >= WARMUP_S) ?? samples[0];
@@ -1145,7 +1450,9 @@ async function main() {
   const summary = `soak: ${failures ? 'FAILED' : 'passed'} ${tests - failures}/${tests} checks in ${elapsed().toFixed(0)} s; `
     + `${requestsTotal} requests (${(requestsTotal / SECONDS).toFixed(1)}/s), ${counters.ordersPlaced ?? 0} orders, ${counters.paid ?? 0} paid; `
     + `RSS ${(first.rss / 1024).toFixed(1)} -> ${(last.rss / 1024).toFixed(1)} MiB (thirds ${flat.rss0 ? `${(flat.rss0 / 1024).toFixed(1)} -> ${(flat.rss1 / 1024).toFixed(1)}` : '?'}), `
-    + `fds ${first.fds} -> ${last.fds}; ${cmsDeliveries} Strapi deliveries; worst p99 ${worst.p99.toFixed(1)} ms (${worst.route})`;
+    + `fds ${first.fds} -> ${last.fds}; ${cmsDeliveries} Strapi deliveries; ${rtClients.reduce((a, c) => a + c.got.size, 0)} realtime events to `
+    + `${rtClients.reduce((a, c) => a + c.conns.length, 0)} connections (p99 ${rtP99('order')} ms order, ${rtP99('inventory')} ms stock); `
+    + `worst p99 ${worst.p99.toFixed(1)} ms (${worst.route})`;
   writeFileSync(`${OUT}/summary.txt`, `${summary}\n`);
   console.log(`# ${summary}`);
   process.exit(failures ? 1 : 0);
