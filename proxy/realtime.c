@@ -3,15 +3,18 @@
  *	  The realtime thread: the database listener, the WebSocket and SSE
  *	  clients, fan-out by rule, timers (realtime.h).
  *
- * Delivery.  The extension NOTIFYs an event's id at commit, so the
- * listener hears of committed events only, in commit order; it reads the
- * rows and sends each to every client the rule lets see it.  When the
- * listener's connection breaks (the database restarts, its backend is
- * terminated) it reconnects with backoff, LISTENs again, then reads every
- * event after the highest id it delivered, which (events_fetch) includes
- * events of a lower id whose transaction committed later.  Notifications
- * and the catch-up overlap, and so can a client's own catch-up (since=,
- * Last-Event-ID) and the live stream: the listener remembers the last
+ * Delivery.  The listener reads the log from its cursor (CatchUp: every
+ * event after the highest id it read, which (events_fetch) includes events
+ * of a lower id whose transaction committed later) and sends each event to
+ * every client the rule lets see it, in id order.  It reads every
+ * REALTIME_POLL_INTERVAL_MS, at once when a NOTIFY says that an order or
+ * session event committed (stock events, by default, have none), and
+ * after reconnecting when its connection broke (the database restarts, its backend is
+ * terminated; with backoff).  So a client that keeps the highest id it has
+ * seen and resumes from it misses nothing: whatever has a lower id and is
+ * not sent yet is a late commit, which events_since sends again.  The
+ * reads overlap each other, and a client's own catch-up (since=,
+ * Last-Event-ID) overlaps the live stream: the listener remembers the last
  * 65,536 ids it delivered and a resuming client the ids its catch-up sent,
  * so each event reaches each client once.
  *
@@ -52,6 +55,7 @@
 #define BACKOFF_MAX_MS	  5000
 #define CLOSE_GRACE_MS	  1000 /* a closing WebSocket's wait for the peer's close */
 #define TICK_MS			  100
+#define PEER_CHECK_MS	  1000	/* how often a suspended event stream's socket is looked at */
 #define WS_OUT_CHUNK	  16384 /* bytes of frames gathered for one send() */
 #define WS_CLOSE_GOING	  1001
 #define WS_CLOSE_POLICY	  1008
@@ -103,6 +107,8 @@ struct RtClient
 	int					   refs;
 	struct MHD_Connection *connection;
 	int64_t				   next_heartbeat_ms;
+	int					   sse_fd; /* the connection's socket, looked at while suspended */
+	int64_t				   next_peer_check_ms;
 };
 
 typedef struct UserCount
@@ -134,7 +140,7 @@ struct Realtime
 	PGconn				   *listener;
 	bool					have_last;
 	int64_t					last_id; /* highest id delivered */
-	int64_t					cursor;	 /* the log as far as the poll read it, by its own reads only */
+	int64_t					cursor;	 /* the log as far as CatchUp read it */
 	int64_t					next_poll_ms;
 	int64_t					next_connect_ms;
 	int						backoff_ms;
@@ -313,6 +319,7 @@ RealtimeClientNew(Realtime *rt, const RtIdentity *who, const RtStores *stores, b
 	c->has_since = has_since;
 	c->since = since;
 	c->fd = -1;
+	c->sse_fd = -1;
 	pthread_mutex_init(&c->lock, NULL);
 	return c;
 }
@@ -485,6 +492,12 @@ RealtimeSseResponse(RtClient *c, struct MHD_Connection *connection)
 		*c->owner_slot = NULL;
 	c->owner_slot = NULL;
 	c->connection = connection;
+	{
+		const union MHD_ConnectionInfo *info =
+			MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		c->sse_fd = info ? info->connect_fd : -1;
+	}
 	c->refs = 2; /* the realtime thread's, and the response's */
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, SseRead, c, SseFree);
 	if (resp == NULL)
@@ -1106,17 +1119,14 @@ ListenerLost(Realtime *rt, const char *why)
 	rt->backoff_ms = rt->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : rt->backoff_ms * 2;
 }
 
-/* Dispatches the rows (id, type, store_id, user_id, message) of res, in the order given by order[] */
+/* Dispatches the rows (id, type, store_id, user_id, message) of res, in their order */
 static void
-DispatchRows(Realtime *rt, PGresult *res, const int *order, int n)
+DispatchRows(Realtime *rt, PGresult *res, int n)
 {
-	for (int k = 0; k < n; k++)
+	for (int r = 0; r < n; r++)
 	{
-		int			r = order ? order[k] : k;
 		RtEventMeta ev;
 
-		if (r < 0)
-			continue;
 		ev.id = strtoll(PQgetvalue(res, r, 0), NULL, 10);
 		ev.type = PQgetvalue(res, r, 1);
 		ev.store_id = PQgetisnull(res, r, 2) ? NULL : PQgetvalue(res, r, 2);
@@ -1126,14 +1136,13 @@ DispatchRows(Realtime *rt, PGresult *res, const int *order, int n)
 }
 
 /*
- * CatchUp reads the log after the poll's cursor (with the late commits
- * below it, events_fetch) and dispatches what was not delivered yet; false
- * when the connection broke.  It runs every REALTIME_POLL_INTERVAL_MS and
- * after every reconnect: stock events come only this way (the extension
- * announces them without NOTIFY, events.h), and it is the net under the
- * notifications of the others.  The cursor moves only by its own reads:
- * an id delivered by a notification says nothing about the lower ids
- * committed before it.
+ * CatchUp reads the log after the cursor (with the late commits below it,
+ * events_fetch) and dispatches what was not delivered yet, in id order;
+ * false when the connection broke.  It runs every
+ * REALTIME_POLL_INTERVAL_MS (stock events are announced without NOTIFY
+ * unless multistore.notify_stock_events is on: events.h), on every
+ * notification (ListenerRead), and after every reconnect: it is the only
+ * way events are read.
  */
 static bool
 CatchUp(Realtime *rt)
@@ -1162,7 +1171,7 @@ CatchUp(Realtime *rt)
 		int64_t before = rt->cursor;
 
 		n = PQntuples(res);
-		DispatchRows(rt, res, NULL, n);
+		DispatchRows(rt, res, n);
 		/* rows come by id: the last is the highest */
 		if (n > 0 && strtoll(PQgetvalue(res, n - 1, 0), NULL, 10) > rt->cursor)
 			rt->cursor = strtoll(PQgetvalue(res, n - 1, 0), NULL, 10);
@@ -1246,98 +1255,37 @@ ListenerConnect(Realtime *rt)
 	}
 }
 
-/* Notifications: the ids of committed events, in commit order */
+/*
+ * ListenerDrain takes the notifications libpq has; true when there was at
+ * least one.  A notification only says that events committed: what to
+ * send, and in which order, is CatchUp's (ListenerRead).
+ */
 static bool
-ListenerBatch(Realtime *rt)
+ListenerDrain(Realtime *rt)
 {
 	PGnotify *note;
-	int64_t	 *ids = NULL;
-	size_t	  n = 0, cap = 0;
+	bool	  any = false;
 
 	while ((note = PQnotifies(rt->listener)) != NULL)
 	{
-		int64_t id = strtoll(note->extra, NULL, 10);
-
-		if (id > 0)
-		{
-			if (n == cap)
-			{
-				cap = cap ? cap * 2 : 64;
-				ids = Grow(ids, cap * sizeof(int64_t));
-			}
-			ids[n++] = id;
-		}
+		any = true;
 		PQfreemem(note);
 	}
-	while (n > 0)
-	{
-		/* one read for the batch; rows come back by id and go out in commit order */
-		size_t		batch = n > FETCH_PAGE ? FETCH_PAGE : n;
-		size_t		size = 3 + batch * 21;
-		char	   *array = malloc(size);
-		size_t		o = 0;
-		const char *values[1] = {array};
-		PGresult   *res;
-		int		   *order;
-		int			rows;
-
-		array[o++] = '{';
-		for (size_t i = 0; i < batch; i++)
-			o += (size_t) snprintf(array + o, size - o, "%s%lld", i ? "," : "", (long long) ids[i]);
-		array[o++] = '}';
-		array[o] = '\0';
-		res = PQexecParams(rt->listener,
-						   "SELECT id, type, store_id, user_id, message "
-						   "  FROM multistore.events_fetch(NULL, $1::bigint[])",
-						   1, NULL, values, NULL, NULL, 0);
-		free(array);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		{
-			/* these ids are not lost: the catch-up after reconnecting reads them */
-			PQclear(res);
-			free(ids);
-			ListenerLost(rt, "reading events failed");
-			return false;
-		}
-		rows = PQntuples(res);
-		order = malloc(sizeof(int) * batch);
-		{
-			/* rows come sorted by id: find each notified id by bisection */
-			int64_t *row_ids = malloc(sizeof(int64_t) * (size_t) (rows > 0 ? rows : 1));
-
-			for (int r = 0; r < rows; r++)
-				row_ids[r] = strtoll(PQgetvalue(res, r, 0), NULL, 10);
-			for (size_t i = 0; i < batch; i++)
-			{
-				int lo = 0, hi = rows;
-
-				while (lo < hi)
-				{
-					int mid = (lo + hi) / 2;
-
-					if (row_ids[mid] < ids[i])
-						lo = mid + 1;
-					else
-						hi = mid;
-				}
-				order[i] = lo < rows && row_ids[lo] == ids[i] ? lo : -1;
-			}
-			free(row_ids);
-		}
-		DispatchRows(rt, res, order, (int) batch);
-		free(order);
-		PQclear(res);
-		memmove(ids, ids + batch, (n - batch) * sizeof(int64_t));
-		n -= batch;
-	}
-	free(ids);
-	return cap > 0;
+	return any;
 }
 
 /*
- * ListenerRead takes what arrived on the listener's socket.  Notifications
- * that arrive while we read events are buffered by libpq, not left on the
- * socket, so the batches go on until none is left.
+ * ListenerRead takes what arrived on the listener's socket.  On any
+ * notification it reads the log from its cursor (CatchUp), as the poll
+ * does, so the events go out in id order, each after every event committed
+ * before it.  Sending the notified ids themselves at once put an order
+ * event ahead of the stock events written before it (they have no NOTIFY
+ * and waited for the next poll), those of its own transaction included; a
+ * client that resumed from the order event's id, the highest it had seen
+ * as the README tells it to, never got them: events_since counts them as
+ * seen (the same transaction, or committed before the order event was
+ * written).  Notifications that arrive while we read events are buffered
+ * by libpq, not left on the socket, so this goes on until none is left.
  */
 static void
 ListenerRead(Realtime *rt)
@@ -1347,9 +1295,15 @@ ListenerRead(Realtime *rt)
 		ListenerLost(rt, "connection lost");
 		return;
 	}
-	while (rt->listener != NULL && ListenerBatch(rt))
+	while (ListenerDrain(rt))
 	{
-		if (rt->listener != NULL && !PQconsumeInput(rt->listener))
+		if (!CatchUp(rt))
+		{
+			/* nothing is lost: the catch-up after reconnecting reads from the same cursor */
+			ListenerLost(rt, "reading events failed");
+			return;
+		}
+		if (!PQconsumeInput(rt->listener))
 		{
 			ListenerLost(rt, "connection lost");
 			return;
@@ -1447,7 +1401,9 @@ Replay(Realtime *rt, RtClient *c)
 		if (i < 1000)
 			break;
 	}
-	qsort(c->replayed, c->nreplayed, sizeof(int64_t), CompareIds);
+	/* nothing to catch up on leaves replayed NULL, which qsort may not be given (UBSan stops there) */
+	if (c->nreplayed > 1)
+		qsort(c->replayed, c->nreplayed, sizeof(int64_t), CompareIds);
 	c->replayed_until_ms = NowMs() + REPLAY_DEDUP_MS;
 	c->replay_done = true;
 }
@@ -1544,6 +1500,27 @@ TakeInbox(Realtime *rt)
 
 /* ---------------------------------------------------------------- timers */
 
+/*
+ * SsePeerGone: whether the peer of a suspended event stream closed its
+ * end (or the socket failed).  libmicrohttpd does not watch a suspended
+ * connection, so it learnt of a client gone away only when a write failed:
+ * the second heartbeat after, since the first still goes into the socket's
+ * buffer.  Until then the stream held a socket and one of its user's
+ * REALTIME_MAX_PER_USER.  Called under the client's lock, while suspended:
+ * the socket is libmicrohttpd's and open.  MSG_PEEK takes nothing from it.
+ */
+static bool
+SsePeerGone(RtClient *c)
+{
+	char	byte;
+	ssize_t r;
+
+	if (c->sse_fd < 0)
+		return false;
+	r = recv(c->sse_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	return r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 static void
 Tick(Realtime *rt, int64_t now)
 {
@@ -1582,6 +1559,11 @@ Tick(Realtime *rt, int64_t now)
 
 			pthread_mutex_lock(&c->lock);
 			gone = c->gone || c->ended;
+			if (!gone && c->suspended && now >= c->next_peer_check_ms)
+			{
+				gone = SsePeerGone(c);
+				c->next_peer_check_ms = now + PEER_CHECK_MS;
+			}
 			pthread_mutex_unlock(&c->lock);
 			if (gone)
 				Drop(rt, c);

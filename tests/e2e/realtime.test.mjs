@@ -198,6 +198,74 @@ test('resume: three changes while away arrive in order on reconnecting, with sin
   }
 });
 
+test('live events go out in id order: an order\'s stock events before its order.created, so resuming from the order event misses none', { timeout: 40000 }, async () => {
+  // Stock events have no NOTIFY (events.h): on a proxy that polls the log only every 3 s, a listener that
+  // sent the notified order.created at once left the stock events of its own transaction (lower ids) for
+  // the next poll; a client that resumed from the order event's id, as it should, never got them (the soak
+  // found it: inventory.changed arriving after order.* on one connection)
+  const proxy = await startProxy(portNear(54), { REALTIME_POLL_INTERVAL_MS: '3000' });
+  try {
+    for (let i = 0; i < 50 && !/^multistore_realtime_listener_up 1$/m.test(await (await fetch(`${proxy.base}/metrics`)).text()); i++) await sleep(100);
+    for (const transport of ['ws', 'sse']) {
+      const open = (query, headers = {}) => track(transport === 'ws'
+        ? openWs(`/ws?stores=${STORE}${query}`, { base: proxy.wsBase, headers: { ...alice.headers, ...headers } })
+        : openSse(`/api/events?stores=${STORE}`, { base: proxy.base, headers: { ...alice.headers, ...headers } }));
+      const first = open('');
+      await first.ready;
+      const orderId = await placeOrder(alice);
+      const created = await first.inbox.next((e) => e.type === 'order.created' && e.data.orderId === orderId, 5000, 'order.created');
+      const before = first.events().map((e) => e.id);
+      first.close();
+      const stock = sql(`SELECT string_agg(l.id::text, ',' ORDER BY l.id) FROM multistore.events l JOIN multistore.events a ON a.id = ${created.id}
+                          WHERE l.xid = a.xid AND l.id < a.id AND l.type = 'inventory.changed'`).split(',').map(Number);
+      assert.ok(stock.length > 0 && stock.every((id) => id > 0), `the order's transaction wrote stock events (${stock})`);
+      assert.deepEqual(before.filter((id) => id <= created.id).slice(-stock.length - 1), [...stock, created.id],
+        `${transport}: the order's stock events came before its order.created, in id order (got ${before})`);
+      // resuming from the highest id it has: nothing of that transaction is missing, even after the next poll
+      const again = transport === 'ws' ? open(`&since=${created.id}`) : open('', { 'last-event-id': String(created.id) });
+      await again.ready;
+      await sleep(3500);
+      const got = new Set([...before, ...again.events().map((e) => e.id)]);
+      assert.deepEqual(stock.filter((id) => !got.has(id)), [], `${transport}: no stock event of the order lost across the resume`);
+      again.close();
+    }
+  } finally {
+    await proxy.stop();
+  }
+});
+
+test('an event stream whose client went away is let go of within seconds, not after two heartbeats: its slot and socket', { timeout: 30000 }, async () => {
+  // a suspended stream is not watched by libmicrohttpd: the proxy learnt that its peer had gone only when a
+  // write failed, the second heartbeat after (30 s by default); meanwhile the stream held a socket and one of
+  // its user's REALTIME_MAX_PER_USER (the soak found it: the SSE gauge stayed up after its clients closed)
+  const proxy = await startProxy(portNear(55), { REALTIME_MAX_PER_USER: '2' });
+  const sseGauge = async () => Number((await (await fetch(`${proxy.base}/metrics`)).text())
+    .match(/^multistore_realtime_clients\{transport="sse"\} (\d+)$/m)[1]);
+  try {
+    const streams = [0, 1].map(() => track(openSse(`/api/events?stores=${QUIET}`, { base: proxy.base, headers: bob.headers })));
+    await Promise.all(streams.map((c) => c.ready));
+    assert.equal(await sseGauge(), 2);
+    for (const c of streams) c.close();
+    const t0 = Date.now();
+    while (await sseGauge() !== 0 && Date.now() - t0 < 5000) await sleep(100);
+    assert.equal(await sseGauge(), 0, `the streams were let go of within 5 s (heartbeats every 15 s)`);
+    // and their user may open REALTIME_MAX_PER_USER streams again at once
+    let again;
+    for (let i = 0; i < 20; i++) {
+      again = [0, 1].map(() => track(openSse(`/api/events?stores=${QUIET}`, { base: proxy.base, headers: bob.headers })));
+      await Promise.all(again.map((c) => c.response));
+      if (again.every((c) => c.status === 200)) break;
+      for (const c of again) c.close();
+      await sleep(100);
+    }
+    assert.deepEqual(again.map((c) => c.status), [200, 200], `took ${Date.now() - t0} ms`);
+    assert.ok(Date.now() - t0 < 5000, `the user's slots were free again within 5 s (${Date.now() - t0} ms)`);
+    for (const c of again) c.close();
+  } finally {
+    await proxy.stop();
+  }
+});
+
 test('the listener\'s backend is terminated while changes keep coming: every committed event arrives once', { timeout: 60000 }, async () => {
   const watcher = track(openWs(`/ws?stores=${QUIET}`));
   const sse = track(openSse(`/api/events?stores=${QUIET}`));

@@ -1,113 +1,23 @@
-// Realtime clients for the end-to-end tests: a WebSocket client (the ws
-// package), a Server-Sent Events client over node:http, a raw socket that
-// speaks the handshake and then whatever bytes a test wants, and a proxy of
-// a test's own.
+// Realtime clients for the end-to-end tests: a WebSocket client and a
+// Server-Sent Events client (realtime_clients.mjs, shared with the soak)
+// aimed at the shared proxy, a raw socket that speaks the handshake and
+// then whatever bytes a test wants, and a proxy of a test's own.
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import WebSocket from 'ws';
 import { BASE, PROXY_BIN } from './helpers.mjs';
+import { Inbox, openWs as openWsAt, openSse as openSseAt } from './realtime_clients.mjs';
 
 export const WS_BASE = BASE.replace(/^http/, 'ws');
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// A queue of received messages, read in order by next(predicate)
-class Inbox {
-  constructor() { this.items = []; this.waiters = []; }
-  push(item) {
-    this.items.push({ value: item, taken: false });
-    for (const w of [...this.waiters]) w.check();
-  }
-  // the next item (after those already taken) that matches, within ms
-  next(match = () => true, ms = 5000, what = 'a message') {
-    return new Promise((resolve, reject) => {
-      // items are looked at once each: a non-match stays a non-match
-      const waiter = {
-        pos: 0,
-        check: () => {
-          let i = -1;
-          for (let k = waiter.pos; k < this.items.length; k++) {
-            if (!this.items[k].taken && match(this.items[k].value)) { i = k; break; }
-          }
-          if (i < 0) { waiter.pos = this.items.length; return; }
-          this.items[i].taken = true;
-          clearTimeout(waiter.timer);
-          this.waiters.splice(this.waiters.indexOf(waiter), 1);
-          resolve(this.items[i].value);
-        },
-      };
-      waiter.timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        reject(new Error(`timed out after ${ms} ms waiting for ${what}; got: ${JSON.stringify(this.items.map((x) => x.value)).slice(0, 1500)}`));
-      }, ms);
-      this.waiters.push(waiter);
-      waiter.check();
-    });
-  }
-  all() { return this.items.map((x) => x.value); }
-}
-
-// openWs(pathAndQuery, {headers, base}) -> {ws, inbox, events(), ready, closed}
+// openWs(pathAndQuery, {headers, base, onEvent}) -> {ws, inbox, events(), ready, closed}
 // ready: the server's {"type":"ready"} message; closed: {code, reason}
-export function openWs(path, { headers = {}, base = WS_BASE } = {}) {
-  const ws = new WebSocket(base + path, { headers });
-  const inbox = new Inbox();
-  const client = { ws, inbox };
-  client.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-  client.refused = new Promise((resolve) => {
-    ws.on('unexpected-response', (req, res) => {
-      let text = '';
-      res.on('data', (d) => { text += d; });
-      res.on('end', () => { resolve({ status: res.statusCode, text, body: JSON.parse(text || 'null') }); ws.terminate(); });
-    });
-  });
-  ws.on('error', () => {});
-  ws.on('message', (data) => inbox.push(JSON.parse(data.toString())));
-  client.ready = inbox.next((m) => m.type === 'ready', 5000, 'ready');
-  client.ready.catch(() => {});
-  client.events = () => inbox.all().filter((m) => m.id !== undefined);
-  client.close = () => { ws.close(1000); return client.closed; };
-  return client;
-}
+export const openWs = (path, { base = WS_BASE, ...options } = {}) => openWsAt(base + path, options);
 
-// openSse(pathAndQuery, {headers, base}) -> {inbox of events, status, text(), close()}
-export function openSse(path, { headers = {}, base = BASE } = {}) {
-  const inbox = new Inbox();
-  const client = { inbox, raw: '' };
-  client.response = new Promise((resolve, reject) => {
-    client.req = http.get(base + path, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
-      client.status = res.statusCode;
-      client.headers = res.headers;
-      res.setEncoding('utf8');
-      let buffer = '';
-      res.on('data', (chunk) => {
-        client.raw += chunk;
-        buffer += chunk;
-        let end;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const frame = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const lines = frame.split('\n');
-          if (lines.some((l) => l.startsWith(': ready'))) inbox.push({ type: 'ready' });
-          const id = lines.find((l) => l.startsWith('id: '));
-          const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
-          if (data) inbox.push({ ...JSON.parse(data), sseId: id?.slice(4) });
-        }
-      });
-      client.ended = new Promise((r) => res.on('end', r));
-      resolve(res);
-    });
-    client.req.on('error', reject);
-  });
-  client.response.catch(() => {});
-  client.ready = inbox.next((m) => m.type === 'ready', 5000, 'SSE ready');
-  client.ready.catch(() => {});
-  client.events = () => inbox.all().filter((m) => m.id !== undefined);
-  client.close = () => client.req.destroy();
-  return client;
-}
+// openSse(pathAndQuery, {headers, base, onEvent}) -> {inbox of events, status, text(), close()}
+export const openSse = (path, { base = BASE, ...options } = {}) => openSseAt(base + path, options);
 
 // A raw TCP connection that completes the WebSocket handshake; then the test writes any bytes
 export function rawWs(path, { headers = {}, base = BASE } = {}) {

@@ -7,7 +7,10 @@
 // order with an Idempotency-Key, then a signed payment webhook, a failed
 // payment, a cancel, or walking away), re-delivered payment webhooks,
 // a store manager (order status, store orders, inventory, point-of-sale
-// holds), and accounts (register, log in, refresh, log out).  Each class
+// holds), accounts (register, log in, refresh, log out), Strapi's product,
+// stock and promotion webhooks for documents of the soak's own, and the
+// churn of a steady population of realtime clients (WebSocket and SSE,
+// resuming where they left off).  Each class
 // ticks on its own fixed schedule (open loop: a slow answer does not slow
 // the schedule down); a tick whose class is at its cap is counted as
 // skipped, and more than SOAK_MAX_SKIPPED (5%) skipped fails the run.
@@ -27,19 +30,25 @@
 // a run with order expiry, manager status changes and point-of-sale holds:
 // no order twice, no unit sold twice or lost, every reservation and hold
 // accounted for, every payment applied at most once, and the database
-// agreeing with what each client was told.  Prints TAP and a summary; exit
-// code 1 when a check failed.
+// agreeing with what each client was told; each CMS document as its last
+// applied delivery says; every realtime client got, in order and once,
+// what it may see and nothing else, across its resumes; the proxy's
+// realtime gauges back at 0 once the clients closed.  Prints TAP and a
+// summary; exit code 1 when a check failed.
 //
 // Environment (scripts/soak sets it): MS_BASE_URL, DATABASE_URL, JWT_SECRET,
-// PAYMENT_WEBHOOK_SECRET, SOAK_PROXY_PID, SOAK_OUT_DIR, SOAK_SECONDS (1800),
-// SOAK_RESERVATION_TTL (the database's multistore.reservation_ttl, seconds).
-// Only node's standard library: tokens are signed here as the proxy signs
-// them, accounts and sessions written straight into the tables.
+// PAYMENT_WEBHOOK_SECRET, STRAPI_WEBHOOK_SECRET, SOAK_PROXY_PID,
+// SOAK_OUT_DIR, SOAK_SECONDS (1800), SOAK_RESERVATION_TTL (the database's
+// multistore.reservation_ttl, seconds).  Node's standard library, and the
+// end-to-end tests' realtime clients (tests/e2e/realtime_clients.mjs, on
+// the ws package in tests/e2e/node_modules): tokens are signed here as the
+// proxy signs them, accounts and sessions written straight into the tables.
 import http from 'node:http';
 import { execFile } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync, writeFileSync, appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { openWs, openSse } from '../e2e/realtime_clients.mjs';
 
 const env = process.env;
 const need = (name) => env[name] || (console.error(`soak.mjs: ${name} is not set (run scripts/soak)`), process.exit(2));
@@ -47,6 +56,7 @@ const BASE = new URL(need('MS_BASE_URL'));
 const DB = need('DATABASE_URL');
 const JWT_SECRET = need('JWT_SECRET');
 const PAYMENT_SECRET = need('PAYMENT_WEBHOOK_SECRET');
+const STRAPI_SECRET = need('STRAPI_WEBHOOK_SECRET');
 const PROXY_PID = Number(need('SOAK_PROXY_PID'));
 const OUT = need('SOAK_OUT_DIR');
 const num = (name, fallback) => (env[name] !== undefined && env[name] !== '' ? Number(env[name]) : fallback);
@@ -104,6 +114,7 @@ let errorsTotal = 0;
 const anomalies = [];
 const counters = {};
 const count = (k, n = 1) => { counters[k] = (counters[k] ?? 0) + n; };
+const count0 = (k) => counters[k] ?? 0;
 function anomaly(text) {
   count('anomalies');
   if (anomalies.length < 60) anomalies.push(`[${elapsed().toFixed(0)}s] ${text}`);
@@ -118,6 +129,26 @@ function quantile(sorted, q) {
 // client cannot safely resend a POST.  (The first full run had 6 such resets in 53,859 requests.)
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 20000 });
 
+// record(route, started, {status | error, text}, expect): one request's latency (from started,
+// process.hrtime.bigint()) under its route template; an answer whose status is not in expect,
+// any 5xx and any transport error is an anomaly
+function record(route, started, r, expect) {
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  let s = routes.get(route);
+  if (!s) { s = { lat: [], statuses: {}, errors: 0 }; routes.set(route, s); }
+  s.lat.push(ms);
+  interval.lat.push(ms);
+  requestsTotal += 1;
+  const key = r.error ?? String(r.status);
+  s.statuses[key] = (s.statuses[key] ?? 0) + 1;
+  if (r.error || r.status >= 500 || !expect.includes(r.status)) {
+    s.errors += 1;
+    interval.errors += 1;
+    errorsTotal += 1;
+    anomaly(`${route}: ${r.error ?? `${r.status} ${(r.text ?? '').slice(0, 200)}`}`);
+  }
+}
+
 // call(route, method, path, {headers, raw, expect}) -> {status, headers, text, json} or {error}.
 // route is the template the latency is kept under; an answer whose status
 // is not in expect (default: 200), any 5xx and any transport error is an anomaly.
@@ -129,20 +160,7 @@ function call(route, method, path, { headers = {}, raw, expect = [200] } = {}) {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      let s = routes.get(route);
-      if (!s) { s = { lat: [], statuses: {}, errors: 0 }; routes.set(route, s); }
-      s.lat.push(ms);
-      interval.lat.push(ms);
-      requestsTotal += 1;
-      const key = r.error ?? String(r.status);
-      s.statuses[key] = (s.statuses[key] ?? 0) + 1;
-      if (r.error || r.status >= 500 || !expect.includes(r.status)) {
-        s.errors += 1;
-        interval.errors += 1;
-        errorsTotal += 1;
-        anomaly(`${method} ${route}: ${r.error ?? `${r.status} ${(r.text ?? '').slice(0, 200)}`}`);
-      }
+      record(route, started, r, expect);
       resolve(r);
     };
     const h = { ...headers };
@@ -424,11 +442,593 @@ async function accountOp() {
   count('accounts');
 }
 
+// --- Strapi's webhooks: documents of the soak's own ------------------------------------------
+//
+// Products, stock and promotions that only this class touches (ids soakcms-*, outside
+// soak_%: no checkout sells them, no ledger counts them), delivered as Strapi 5 sends them.
+// Each document keeps what the extension should hold of it (strapi.c's rule, below): the
+// live version (updatedAt, publishedAt, event), the last draft, whether it is deleted, and
+// the row it feeds.  Every answer is checked against it as it comes, the tables at the end.
+
+const CMS_PRODUCTS = num('SOAK_CMS_PRODUCTS', 12);
+const CMS_PREFIX = 'soakcms-';
+const STRAPI_HEADERS = { authorization: `Bearer ${STRAPI_SECRET}` };
+const EVENT_RANK = { 'entry.create': 0, 'entry.update': 1, 'entry.publish': 2, 'entry.unpublish': 3, 'entry.delete': 4 };
+const WEBHOOK = { product: '/webhooks/product-updated', inventory: '/webhooks/inventory-updated', promotion: '/webhooks/promotion-updated' };
+const UID = { product: 'api::product.product', inventory: 'api::inventory.inventory', promotion: 'api::promotion.promotion' };
+const cmsDocs = [];         // every document, deleted ones too
+const cmsWrong = [];        // answers other than the rule says
+const cmsReadBack = { ok: 0, wrong: [] };
+const cmsReplays = {};      // answer -> count
+let cmsDeliveries = 0;
+let cmsNum = 0;
+let lastStamp = 0;
+// updatedAt and publishedAt: milliseconds, never twice the same, so every new version is newer
+const stamp = () => (lastStamp = Math.max(Date.now(), lastStamp + 1));
+const iso = (ms) => new Date(ms).toISOString();
+const cmsPrice = () => Math.round((0.5 + Math.random() * 98) * 100) / 100;
+
+function cmsDoc(model, id, fields) {
+  const doc = { model, id, num: ++cmsNum, busy: false, uncertain: false, sent: [], edits: 0,
+    v: { live: null, draftU: null, deleted: false }, row: null, ...fields };
+  cmsDocs.push(doc);
+  return doc;
+}
+
+/*
+ * What the extension answers to a delivery of doc, and what it then holds (strapi.c,
+ * ApplyVersion): a deleted document takes nothing more; a draft (create or update with
+ * publishedAt null) is compared with the last draft and only fills in a document never
+ * live; a live version is compared with the live one by (updatedAt, publishedAt, event).
+ * Updates doc's model; called before the delivery is sent.
+ */
+function cmsExpect(doc, body) {
+  const e = body.entry;
+  const ev = EVENT_RANK[body.event];
+  const v = doc.v;
+  const u = Date.parse(e.updatedAt);
+  const pub = e.publishedAt != null;
+  const p = pub ? Date.parse(e.publishedAt) : null;
+  if (v.deleted) return ev === EVENT_RANK['entry.delete'] ? 'duplicate' : 'stale';
+  if (ev === EVENT_RANK['entry.delete']) { cmsWithdraw(doc, true); v.deleted = true; return 'deleted'; }
+  if (ev <= EVENT_RANK['entry.update'] && 'publishedAt' in e && !pub) {
+    if (v.draftU !== null && u <= v.draftU) return u === v.draftU ? 'duplicate' : 'stale';
+    cmsWrite(doc, e, false, v.live !== null);
+    v.draftU = u;
+    return 'draft';
+  }
+  let c;
+  if (!v.live) c = 1;
+  else if (u !== v.live.u) c = u - v.live.u;
+  else if (pub !== v.live.pub) c = pub ? 1 : -1;
+  else if (pub && p !== v.live.p) c = p - v.live.p;
+  else c = ev - v.live.ev;
+  if (c <= 0) return c === 0 ? 'duplicate' : 'stale';
+  v.live = { u, pub, p, ev, entry: e };
+  if (ev === EVENT_RANK['entry.unpublish']) { cmsWithdraw(doc, false); return 'unpublished'; }
+  return cmsWrite(doc, e, true, false) ? 'created' : ev !== EVENT_RANK['entry.publish'] ? 'updated' : 'published';
+}
+// the row a document feeds, written (live: for sale); true when the row is new
+function cmsWrite(doc, e, live, onlyIfNew) {
+  if (doc.model === 'inventory') {
+    if (live) doc.row = { onHand: e.quantity };
+    return false;
+  }
+  if (onlyIfNew) return false;
+  const created = doc.row === null;
+  doc.row = doc.model === 'product'
+    ? { name: e.name, price: e.price, published: live, deleted: false }
+    : { value: e.value, products: e.products.map((x) => x.documentId ?? x).sort(), published: live };
+  return created;
+}
+function cmsWithdraw(doc, deleted) {
+  if (doc.model === 'inventory') { if (doc.row) doc.row = { onHand: 0 }; return; }
+  if (!doc.row) return;
+  doc.row.published = false;
+  if (deleted && doc.model === 'product') doc.row.deleted = true;
+}
+
+// The id an answer names: the row the content feeds (stock: store/product), else the document
+const cmsAnswerId = (doc, body) => (doc.model === 'inventory' && !['entry.unpublish', 'entry.delete'].includes(body.event)
+  ? `${doc.store}/${doc.product.id}` : doc.id);
+
+// One delivery of doc to its webhook: the answer must be the one the rule says
+async function cmsDeliver(doc, body, { replay = false } = {}) {
+  const expected = cmsExpect(doc, body);
+  const route = `POST ${WEBHOOK[doc.model]}`;
+  const r = await call(route, 'POST', WEBHOOK[doc.model],
+    { headers: { ...STRAPI_HEADERS, 'x-strapi-event': body.event }, raw: JSON.stringify(body) });
+  cmsDeliveries += 1;
+  const got = r.status === 200 ? r.json?.status : `http ${r.status ?? r.error}`;
+  if (r.status !== 200) doc.uncertain = true; // applied or not: the end leaves it out (the run fails anyway)
+  else if (got !== expected || r.json?.id !== cmsAnswerId(doc, body)) {
+    cmsWrong.push(`${doc.id} ${body.event}${replay ? ' (replayed)' : ''} updatedAt ${body.entry.updatedAt}: answered ${r.text?.slice(0, 120)}, expected ${expected}`);
+    doc.uncertain = true;
+  }
+  if (replay) cmsReplays[got] = (cmsReplays[got] ?? 0) + 1;
+  else {
+    doc.sent.push(body);
+    if (doc.sent.length > 12) doc.sent.shift();
+  }
+  // Strapi sends every model's events to every webhook: the others answer 202 ignored
+  if (!replay && Math.random() < 0.05) {
+    const other = pick(Object.keys(WEBHOOK).filter((m) => m !== doc.model));
+    const o = await call(`POST ${WEBHOOK[other]}`, 'POST', WEBHOOK[other],
+      { headers: STRAPI_HEADERS, raw: JSON.stringify(body), expect: [202] });
+    if (o.status === 202 && o.json?.status !== 'ignored') cmsWrong.push(`${doc.id} at the ${other} webhook: ${o.text.slice(0, 120)}`);
+    count('cmsIgnored');
+  }
+  return got;
+}
+
+const delivery = (doc, event, entry) => ({ event, createdAt: iso(Date.now()), model: doc.model, uid: UID[doc.model], entry });
+
+// A product's next step in Strapi 5's life of a document: edit the draft, publish it, edit
+// the live row (v4's way), unpublish it (the very row it unpublishes), publish it again
+// without an edit (a later publishedAt only), or delete it (twice, as Strapi 5 sends it)
+async function cmsProductStep(doc) {
+  const v = doc.v;
+  const base = { id: doc.num, documentId: doc.id, sku: doc.sku, description: 'Soak CMS product', currency: 'USD',
+    createdAt: doc.createdAt, locale: null };
+  const edit = () => ({ name: `Soak CMS ${doc.id} v${++doc.edits}`, price: cmsPrice() });
+  const livePublished = v.live !== null && doc.row?.published;
+  const dice = Math.random();
+  if (doc.deletable && dice < 0.03) {
+    const now = stamp();
+    const body = delivery(doc, 'entry.delete', { ...base, ...(doc.draft ?? doc.liveContent), updatedAt: iso(now), publishedAt: null });
+    await cmsDeliver(doc, body);
+    await cmsDeliver(doc, delivery(doc, 'entry.delete', { ...body.entry, publishedAt: iso(now) }));
+    // the document is gone for good: a new one takes its place
+    const next = cmsDoc('product', `${doc.family}-g${doc.generation + 1}`, { family: doc.family, generation: doc.generation + 1,
+      sku: `${doc.family.toUpperCase()}-G${doc.generation + 1}`, createdAt: iso(Date.now()), deletable: true });
+    for (const promo of cmsDocs.filter((d) => d.model === 'promotion')) promo.products = promo.products.map((p) => (p === doc ? next : p));
+    count('cmsDeleted');
+    return;
+  }
+  if (dice < 0.35 || (!livePublished && dice < 0.45)) {
+    // a draft edit: entry.create the first time, entry.update after; nothing for sale changes
+    doc.draft = edit();
+    const event = v.live === null && v.draftU === null ? 'entry.create' : 'entry.update';
+    await cmsDeliver(doc, delivery(doc, event, { ...base, ...doc.draft, updatedAt: iso(stamp()), publishedAt: null }));
+  } else if (!livePublished || dice < 0.6) {
+    // publish: the draft's content, or the live content again (no edit: only publishedAt is later)
+    let entry;
+    if (doc.draft || v.live === null) {
+      const now = stamp();
+      doc.liveContent = doc.draft ?? edit();
+      entry = { ...base, ...doc.liveContent, updatedAt: iso(now), publishedAt: iso(now) };
+    } else entry = { ...base, ...doc.liveContent, updatedAt: iso(v.live.u), publishedAt: iso(stamp()) };
+    doc.draft = null;
+    await cmsDeliver(doc, delivery(doc, 'entry.publish', entry));
+  } else if (dice < 0.75) {
+    // an edit of the live row itself (Strapi 4, or a type without draft and publish)
+    doc.liveContent = edit();
+    await cmsDeliver(doc, delivery(doc, 'entry.update', { ...base, ...doc.liveContent, updatedAt: iso(stamp()), publishedAt: iso(v.live.p) }));
+  } else {
+    await cmsDeliver(doc, delivery(doc, 'entry.unpublish', { ...v.live.entry }));
+  }
+  if (Math.random() < 0.3) await cmsReadBackProduct(doc);
+}
+
+// The catalogue shows what the rule says: the live name and price while published, else 404
+async function cmsReadBackProduct(doc) {
+  if (doc.uncertain) return;
+  const forSale = doc.row?.published && !doc.row.deleted;
+  const r = await call('GET /api/products/{productId}', 'GET', `/api/products/${doc.id}`, { expect: [200, 404] });
+  if (r.status !== 200 && r.status !== 404) return;
+  const shown = r.status === 200 ? `${r.json?.product?.name} at ${r.json?.product?.price}` : 'not found';
+  const want = forSale ? `${doc.row.name} at ${doc.row.price.toFixed(2)}` : 'not found';
+  if (shown === want) cmsReadBack.ok += 1;
+  else cmsReadBack.wrong.push(`${doc.id}: GET shows ${shown}, the last delivery applied says ${want}`);
+}
+
+// Stock of a CMS product at a soak store: a new quantity (update or publish), now and then unpublished (0)
+async function cmsStockStep(doc) {
+  const v = doc.v;
+  const base = { id: doc.num, documentId: doc.id, store: { documentId: doc.store }, product: { documentId: doc.product.id } };
+  if (v.live !== null && v.live.ev !== EVENT_RANK['entry.unpublish'] && Math.random() < 0.1) {
+    await cmsDeliver(doc, delivery(doc, 'entry.unpublish', { ...v.live.entry }));
+    return;
+  }
+  const now = stamp();
+  const event = v.live === null || Math.random() < 0.5 ? 'entry.publish' : 'entry.update';
+  const publishedAt = event === 'entry.update' && v.live?.pub ? iso(v.live.p) : iso(now);
+  await cmsDeliver(doc, delivery(doc, event, { ...base, quantity: Math.floor(Math.random() * 500), updatedAt: iso(now), publishedAt }));
+}
+
+// A promotion on CMS products only: a new percentage (and now and then a store), or unpublished
+async function cmsPromotionStep(doc) {
+  const v = doc.v;
+  if (v.live !== null && doc.row?.published && Math.random() < 0.15) {
+    await cmsDeliver(doc, delivery(doc, 'entry.unpublish', { ...v.live.entry }));
+    return;
+  }
+  const now = stamp();
+  await cmsDeliver(doc, delivery(doc, 'entry.publish', {
+    id: doc.num, documentId: doc.id, code: doc.code, name: `Soak CMS promotion ${doc.id}`, discountType: 'percentage',
+    value: 5 + Math.floor(Math.random() * 46), products: doc.products.map((p) => ({ documentId: p.id })),
+    stores: Math.random() < 0.5 ? null : [pick(STORES)], startsAt: null, endsAt: null, active: true,
+    updatedAt: iso(now), publishedAt: iso(now),
+  }));
+}
+
+// A delivery sent before, sent again (Strapi's queue, a retrying proxy): stale or duplicate, nothing changes
+async function cmsReplay(doc) {
+  await cmsDeliver(doc, pick(doc.sent), { replay: true });
+  count('cmsReplays');
+}
+
+// The product webhooks class: one step of one idle document
+async function webhookOp() {
+  const dice = Math.random();
+  const free = (model) => cmsDocs.filter((d) => d.model === model && !d.busy && !d.uncertain && !d.v.deleted);
+  let doc;
+  let step;
+  if (dice < 0.2) {
+    doc = pick(cmsDocs.filter((d) => !d.busy && !d.uncertain && d.sent.length > 0));
+    step = cmsReplay;
+  } else if (dice < 0.4) [doc, step] = [pick(free('inventory')), cmsStockStep];
+  else if (dice < 0.5) [doc, step] = [pick(free('promotion')), cmsPromotionStep];
+  else [doc, step] = [pick(free('product')), cmsProductStep];
+  if (!doc) return 'skip';
+  doc.busy = true;
+  try { await step(doc); } finally { doc.busy = false; }
+}
+
+// The documents, each applied once before the traffic starts (stock names its product)
+async function cmsSetup() {
+  const products = [];
+  for (let i = 1; i <= CMS_PRODUCTS; i++) {
+    const family = `${CMS_PREFIX}p${i}`;
+    // half the products have stock at a soak store and are never deleted; the others may be
+    products.push(cmsDoc('product', `${family}-g1`, { family, generation: 1, sku: `${family.toUpperCase()}-G1`,
+      createdAt: iso(Date.now()), deletable: i > CMS_PRODUCTS / 2 }));
+  }
+  for (const doc of products) await cmsProductStep(doc);
+  for (const doc of products.filter((p) => !p.deletable)) {
+    const stock = cmsDoc('inventory', `${CMS_PREFIX}stock-${doc.family.slice(CMS_PREFIX.length)}`, { store: STORES[doc.num % STORES.length], product: doc });
+    await cmsStockStep(stock);
+  }
+  for (let i = 1; i <= 3; i++) {
+    const promo = cmsDoc('promotion', `${CMS_PREFIX}promo-${i}`, { code: `SOAKCMS${i}`,
+      products: products.filter((p, k) => k % 3 === i - 1) });
+    await cmsPromotionStep(promo);
+  }
+}
+
+// At the end: each document's row, version and stock as the last delivery applied says
+async function cmsChecks() {
+  const settled = cmsDocs.filter((d) => !d.uncertain);
+  const replays = Object.entries(cmsReplays).map(([k, n]) => `${n} ${k}`).join(', ');
+  ok(cmsWrong.length === 0, `each of the ${cmsDeliveries} Strapi deliveries was answered as the order of its document's versions says `
+    + `(${count0('cmsDeleted')} documents deleted, ${count0('cmsIgnored')} deliveries to another model's webhook answered 202 ignored)`, cmsWrong);
+  const replayOk = Object.keys(cmsReplays).every((k) => k === 'stale' || k === 'duplicate');
+  ok(replayOk && count0('cmsReplays') > 0, `each of the ${count0('cmsReplays')} replayed deliveries was answered stale or duplicate (${replays || 'none'})`);
+  ok(cmsReadBack.wrong.length === 0, `the catalogue showed each CMS product as its last applied delivery says, ${cmsReadBack.ok} reads`, cmsReadBack.wrong);
+
+  const products = new Map((await sql(`SELECT id, name, price, published, deleted_at IS NOT NULL FROM multistore.products WHERE id LIKE '${CMS_PREFIX}%'`))
+    .map(([id, name, price, published, deleted]) => [id, `${name} at ${price}, ${published === 't' ? 'published' : 'not published'}${deleted === 't' ? ', deleted' : ''}`]));
+  const versions = new Map((await sql(`
+    SELECT model, document_id, round(extract(epoch FROM live_updated_at) * 1000), round(extract(epoch FROM live_published_at) * 1000), live_event,
+           round(extract(epoch FROM draft_updated_at) * 1000), deleted_at IS NOT NULL
+      FROM multistore.strapi_documents WHERE document_id LIKE '${CMS_PREFIX}%'`))
+    .map(([model, id, u, p, ev, draft, deleted]) => [`${model}/${id}`, `live ${u || '-'}/${p || '-'}/${ev === '' ? '-' : ev}, draft ${draft || '-'}${deleted === 't' ? ', deleted' : ''}`]));
+  const stock = new Map((await sql(`SELECT store_id || '/' || product_id, sum(on_hand), sum(held) FROM multistore.inventory WHERE product_id LIKE '${CMS_PREFIX}%' GROUP BY 1`))
+    .map(([k, onHand, held]) => [k, `${onHand} on hand, ${held} held`]));
+  const promotions = new Map((await sql(`SELECT id, value, published, array_to_string(ARRAY(SELECT unnest(product_ids) ORDER BY 1), ',') FROM multistore.promotions WHERE id LIKE '${CMS_PREFIX}%'`))
+    .map(([id, value, published, ids]) => [id, `${Number(value)}% on ${ids}, ${published === 't' ? 'published' : 'not published'}`]));
+  const wrong = [];
+  const expectIn = (map, key, want, what) => {
+    const got = map.get(key) ?? 'missing';
+    if (got !== want) wrong.push(`${what} ${key}: ${got}; the last delivery applied says ${want}`);
+  };
+  for (const d of settled) {
+    const v = d.v;
+    expectIn(versions, `${d.model}/${d.id}`, `live ${v.live?.u ?? '-'}/${v.live?.p ?? '-'}/${v.live?.ev ?? '-'}, draft ${v.draftU ?? '-'}${v.deleted ? ', deleted' : ''}`, 'version of');
+    if (d.model === 'product') {
+      const r = d.row;
+      if (r) expectIn(products, d.id, `${r.name} at ${r.price.toFixed(2)}, ${r.published ? 'published' : 'not published'}${r.deleted ? ', deleted' : ''}`, 'product');
+      else if (products.has(d.id)) wrong.push(`product ${d.id}: ${products.get(d.id)}, never written`);
+    } else if (d.model === 'inventory') {
+      expectIn(stock, `${d.store}/${d.product.id}`, `${d.row?.onHand ?? 0} on hand, 0 held`, 'stock');
+    } else if (d.row) {
+      expectIn(promotions, d.id, `${d.row.value}% on ${d.row.products.join(',')}, ${d.row.published ? 'published' : 'not published'}`, 'promotion');
+    }
+  }
+  const kinds = ['product', 'inventory', 'promotion'].map((m) => `${settled.filter((d) => d.model === m).length} ${m}`).join(', ');
+  ok(wrong.length === 0 && settled.length === cmsDocs.length,
+    `each CMS document's row and version in the database are those of the last delivery the client sent and was told applied (${kinds}; `
+    + `${cmsDocs.length - settled.length} left out after a failed request)`, wrong);
+  await none('no Strapi delivery of the soak\'s documents was deferred', `SELECT id, reason FROM multistore.strapi_pending WHERE payload::text LIKE '%${CMS_PREFIX}%'`);
+}
+
+// --- realtime clients ---------------------------------------------------------------------------
+//
+// A steady population of streams for the whole run: WebSockets (/ws) and a few event streams
+// (/api/events) of customers who place orders (their own order events, and the stock of the
+// soak's stores), the soak's manager (every order at its stores) and anonymous kiosks (stock
+// only).  Some open with Authorization, some with a ticket (POST /api/realtime/ticket), as a
+// browser does.  The class's operation is churn: one stream closes (a close frame, or the
+// socket dropped) and, after a pause, comes back where it left off (?since=<the highest id
+// it has> on a WebSocket, Last-Event-ID on a stream), or now and then for good, a new client
+// taking its place.  A logical client is one chain of connections that resume each other.
+
+const RT_WS = num('SOAK_RT_WS', 16);
+const RT_SSE = num('SOAK_RT_SSE', 4);
+const RT_SETTLE_MS = 6000;  // after the traffic: every event of it reached the clients
+const RT_MARGIN_MS = 5000;
+const SSE_HEARTBEAT_S = num('REALTIME_SSE_HEARTBEAT', 15);  // an event must have reached a client that left if its transaction began this long before
+const WS_ORIGIN = BASE.origin.replace(/^http/, 'ws');
+const rtClients = [];       // logical clients, those that left too
+const rtUnexpected = [];    // streams the proxy closed or refused
+const rtDelivery = { order: [], inventory: [] }; // ms from an event's at (its transaction's start) to its arrival
+const RT_KEEP = 4000;        // out-of-order arrivals and repeats kept for the check (counted beyond)
+const rtKept = { inversions: 0, repeats: 0 };
+let rtSeq = 0;
+
+function rtClient(kind, user, stores, auth) {
+  const c = { n: ++rtSeq, kind, user, stores, auth, start: null, end: null, maxId: 0, got: new Map(), conns: [],
+    conn: null, busy: false, gone: false, repeats: [] };
+  rtClients.push(c);
+  return c;
+}
+const rtName = (c) => `${c.kind} #${c.n} (${c.user ? (c.user === manager ? 'the manager' : c.user.name) : 'anonymous'}${c.stores.length ? ` watching ${c.stores.join(',')}` : ''})`;
+const rtOpen = () => rtClients.filter((c) => c.conn);
+
+// An event arrives on a connection: kept by id (the connection it came on), in order or not
+function rtReceive(c, conn, e) {
+  const first = c.got.get(e.id);
+  if (first === undefined) c.got.set(e.id, conn.n);
+  else if (first === conn.n) conn.dups.push(e.id);
+  else if (rtKept.repeats++ < RT_KEEP) c.repeats.push([e.id, conn.since]); // again after a resume: allowed for a late commit (README)
+  if (e.id < conn.maxId && rtKept.inversions++ < RT_KEEP) conn.inversions.push([conn.maxId, e.id]);
+  if (e.id > conn.maxId) conn.maxId = e.id;
+  if (e.id > c.maxId) c.maxId = e.id;
+  conn.events += 1;
+  // delivery time of live events only: one that began before the connection was asked for may be a catch-up
+  const at = Date.parse(e.at);
+  if (at >= conn.opened) rtDelivery[e.type.startsWith('order.') ? 'order' : 'inventory'].push(Date.now() - at);
+}
+
+// Opens c's next connection (resuming from c.maxId when resume); false when it did not open
+async function rtConnect(c, resume) {
+  const query = [];
+  const headers = {};
+  if (c.stores.length) query.push(`stores=${c.stores.join(',')}`);
+  if (c.user && c.auth === 'ticket') {
+    const t = await call('POST /api/realtime/ticket', 'POST', '/api/realtime/ticket', { headers: c.user.headers, expect: [201] });
+    if (t.status !== 201) return false;
+    query.push(`ticket=${encodeURIComponent(t.json.ticket)}`);
+  } else if (c.user) headers.authorization = c.user.headers.authorization;
+  if (resume && c.kind === 'ws') query.push(`since=${c.maxId}`);
+  if (resume && c.kind === 'sse') headers['last-event-id'] = String(c.maxId);
+  const path = `${c.kind === 'ws' ? '/ws' : '/api/events'}${query.length ? `?${query.join('&')}` : ''}`;
+  const route = c.kind === 'ws' ? 'GET /ws' : 'GET /api/events';
+  const conn = { n: c.conns.length, since: resume ? c.maxId : null, opened: Date.now(), ready: null, closed: null, byUs: false,
+    maxId: 0, events: 0, dups: [], inversions: [] };
+  const onEvent = (e) => rtReceive(c, conn, e);
+  const started = process.hrtime.bigint();
+  conn.client = c.kind === 'ws' ? openWs(`${WS_ORIGIN}${path}`, { headers, onEvent }) : openSse(`${BASE.origin}${path}`, { headers, onEvent });
+  c.conns.push(conn);
+  let answer;
+  if (c.kind === 'ws') {
+    answer = await Promise.race([
+      conn.client.ready.then((m) => ({ status: 101, ready: m }), (e) => ({ error: `no ready: ${e.message.slice(0, 80)}` })),
+      conn.client.refused,
+      conn.client.closed.then(({ code }) => ({ error: `closed ${code} before ready` })),
+    ]);
+  } else {
+    const res = await conn.client.response.catch((e) => ({ error: e.code || e.message }));
+    answer = res.error ? res : res.statusCode !== 200 ? { status: res.statusCode }
+      : await conn.client.ready.then(() => ({ status: 200 }), (e) => ({ error: `no ready: ${e.message.slice(0, 80)}` }));
+    if (!res.error) res.on('close', () => conn.onLost?.());
+  }
+  record(route, started, answer, [c.kind === 'ws' ? 101 : 200]);
+  if (answer.error || answer.status !== (c.kind === 'ws' ? 101 : 200)) {
+    rtUnexpected.push(`${rtName(c)}: ${answer.error ?? `${answer.status} ${answer.text ?? ''}`.slice(0, 160)}`);
+    if (c.kind === 'ws') conn.client.ws.terminate(); else conn.client.close();
+    return false;
+  }
+  conn.ready = Date.now();
+  if (c.start === null) c.start = conn.ready;
+  // a first WebSocket knows where the stream began: it resumes from there even before its first event
+  if (c.kind === 'ws' && c.maxId === 0) c.maxId = answer.ready.lastId ?? 0;
+  c.conn = conn;
+  const lost = (why) => {
+    if (conn.closed !== null) return;
+    conn.closed = Date.now();
+    if (conn.byUs) return;
+    // the proxy ended a stream nobody asked it to: an anomaly; the client resumes as a browser would
+    rtUnexpected.push(`${rtName(c)}: connection ${conn.n} ${why} after ${((conn.closed - conn.ready) / 1000).toFixed(0)} s`);
+    anomaly(`realtime ${rtName(c)}: ${why}`);
+    if (c.conn === conn) c.conn = null;
+    c.lastClosed = conn.closed;
+    if (!stopping && !c.busy) setTimeout(() => { if (!stopping && !c.busy && !c.conn && !c.gone) rtTrack(rtConnect(c, true)); }, 1000);
+  };
+  if (c.kind === 'ws') conn.client.closed.then(({ code, reason }) => lost(`closed by the proxy (${code} ${reason})`));
+  else conn.onLost = () => lost('ended by the proxy');
+  return true;
+}
+
+// Closes c's connection: a close frame (WebSocket), or the socket dropped without one
+async function rtDisconnect(c, abrupt) {
+  const conn = c.conn;
+  if (!conn) return;
+  conn.byUs = true;
+  c.conn = null;
+  if (c.kind === 'ws') {
+    if (abrupt) conn.client.ws.terminate(); else conn.client.ws.close(1000);
+    await Promise.race([conn.client.closed, sleep(5000)]);
+    if (conn.closed === null) conn.client.ws.terminate();
+  } else conn.client.close();
+  conn.closed ??= Date.now();
+  c.lastClosed = conn.closed;
+}
+
+// The realtime class: one stream goes away and comes back (or is replaced)
+async function realtimeOp() {
+  const c = idle(rtClients.filter((x) => x.conn && !x.gone));
+  if (!c) return 'skip';
+  c.busy = true;
+  try {
+    await rtDisconnect(c, Math.random() < 0.25);
+    count('rtChurn');
+    await sleep(200 + Math.random() * 2000);
+    // an event stream that has no id yet has nothing to resume from (EventSource sends no Last-Event-ID)
+    if (stopping || Math.random() < 0.15 || (c.kind === 'sse' && c.maxId === 0)) {
+      c.gone = true;
+      c.end = c.lastClosed;
+      if (stopping) return;
+      count('rtReplaced');
+      await rtConnect(rtClient(c.kind, c.user, c.stores, c.auth), false);
+    } else {
+      count('rtResumed');
+      await rtConnect(c, true);
+    }
+  } finally { c.busy = false; }
+}
+function rtTrack(p) {
+  inFlight.add(p);
+  p.finally(() => inFlight.delete(p));
+  return p;
+}
+
+// The population: customers who place orders (WebSocket, every soak store; a few on an event
+// stream, one store each), the manager, anonymous kiosks
+async function rtSetup() {
+  const wsCustomers = Math.max(1, Math.round(RT_WS * 0.6));
+  for (let i = 0; i < RT_WS; i++) {
+    if (i < wsCustomers) rtClient('ws', customers[i % customers.length], STORES, i % 3 === 0 ? 'ticket' : 'header');
+    else if (i === wsCustomers) rtClient('ws', manager, [], 'header');
+    else rtClient('ws', null, [STORES[i % STORES.length]]);
+  }
+  for (let i = 0; i < RT_SSE; i++) {
+    if (i < RT_SSE - 1 || RT_SSE === 1) rtClient('sse', customers[(wsCustomers + i) % customers.length], [STORES[i % STORES.length]], i % 2 ? 'ticket' : 'header');
+    else rtClient('sse', null, STORES);
+  }
+  const opened = await Promise.all(rtClients.map((c) => rtConnect(c, false)));
+  return opened.every(Boolean);
+}
+
+// The proxy's realtime gauges (GET /metrics): {websocket, sse}
+async function rtGauges() {
+  const r = await call('GET /metrics', 'GET', '/metrics');
+  const gauge = (transport) => Number((new RegExp(`^multistore_realtime_clients\\{transport="${transport}"\\} (\\d+)`, 'm').exec(r.text ?? '') ?? [])[1]);
+  return { websocket: gauge('websocket'), sse: gauge('sse') };
+}
+const rtOpenCounts = () => ({ websocket: rtOpen().filter((c) => c.kind === 'ws').length, sse: rtOpen().filter((c) => c.kind === 'sse').length });
+
+// After the traffic: the gauges agree with the clients, then every stream closes and they go to 0
+async function rtEnd() {
+  await sleep(RT_SETTLE_MS);
+  let gauges;
+  let want;
+  for (let i = 0; i < 20; i++) {
+    [gauges, want] = [await rtGauges(), rtOpenCounts()];
+    if (gauges.websocket === want.websocket && gauges.sse === want.sse) break;
+    await sleep(250);
+  }
+  ok(gauges.websocket === want.websocket && gauges.sse === want.sse,
+    `the proxy's realtime gauges count the streams open at the end: ${gauges.websocket} WebSocket and ${gauges.sse} SSE (the clients hold ${want.websocket} and ${want.sse})`);
+  const fdsOpen = procSample().fds;
+  const open = rtOpen();
+  await Promise.all(open.map(async (c) => {
+    await rtDisconnect(c, false);
+    c.end = c.lastClosed;
+  }));
+  // (an event stream whose peer left is noticed within a second, not at the next failed heartbeat: realtime.c, SsePeerGone)
+  const t = Date.now();
+  for (;;) {
+    gauges = await rtGauges();
+    if ((gauges.websocket === 0 && gauges.sse === 0) || Date.now() - t > 5000) break;
+    await sleep(100);
+  }
+  const waited = ((Date.now() - t) / 1000).toFixed(1);
+  await sleep(500);
+  const fdsClosed = procSample().fds;
+  ok(gauges.websocket === 0 && gauges.sse === 0, `the realtime gauges return to 0 within 5 s once the ${open.length} clients closed: `
+    + `${gauges.websocket} WebSocket, ${gauges.sse} SSE after ${waited} s`);
+  ok(fdsOpen - fdsClosed >= open.length - FD_TOLERANCE,
+    `the proxy let go of each stream's socket: ${fdsOpen} descriptors with ${open.length} streams open, ${fdsClosed} after they closed`);
+}
+
+// What the clients received, against the event log
+async function rtChecks() {
+  const conns = rtClients.flatMap((c) => c.conns.filter((k) => k.ready !== null));
+  diag(`--- realtime: ${rtClients.length} logical clients, ${conns.length} connections, ${conns.reduce((a, k) => a + k.events, 0)} events received, `
+    + `${count0('rtResumed')} resumed, ${count0('rtReplaced')} replaced`);
+  ok(rtUnexpected.length === 0, `every realtime stream opened when asked and stayed open until its client closed it (${conns.length} connections)`, rtUnexpected);
+  const log = new Map((await sql(`SELECT id, type, coalesce(store_id, ''), coalesce(user_id::text, ''), round(extract(epoch FROM created_at) * 1000)
+                                    FROM multistore.events ORDER BY id`))
+    .map(([id, type, store, user, at]) => [Number(id), { type, store, user, at: Number(at) }]));
+  const managed = new Set(STORES);
+  const maySee = (c, e) => (e.type.startsWith('order.') ? (c.user === manager ? managed.has(e.store) : !!c.user && e.user === c.user.id)
+    : e.type === 'inventory.changed' && c.stores.includes(e.store));
+
+  const dups = conns.flatMap((k) => k.dups.map((id) => `event ${id} twice on one connection`));
+  ok(dups.length === 0, `no connection received an event twice (${conns.length} connections)`, dups);
+
+  // out of id order: only an event whose transaction the higher one's snapshot did not see (a late commit)
+  const pairs = conns.flatMap((k) => k.inversions);
+  if (rtKept.inversions > pairs.length) diag(`${rtKept.inversions} arrivals out of id order, the first ${pairs.length} checked`);
+  let badOrder = [];
+  if (pairs.length) {
+    badOrder = (await sql(`
+      SELECT p.h, a.type, p.l, l.type, CASE WHEN l.xid = a.xid THEN 'the same transaction' ELSE 'committed before the higher one was written' END
+        FROM (VALUES ${pairs.map(([h, l]) => `(${h}, ${l})`).join(',')}) p(h, l)
+        JOIN multistore.events a ON a.id = p.h JOIN multistore.events l ON l.id = p.l
+       WHERE l.xid = a.xid OR pg_visible_in_snapshot(l.xid, a.snapshot)`)).map((r) => `${r[2]} (${r[3]}) after ${r[0]} (${r[1]}): ${r[4]}`);
+  }
+  ok(badOrder.length === 0, `every connection received events in id order, but for late commits (an event of a transaction still open when the higher id was written): `
+    + `${rtKept.inversions} such arrivals, ${badOrder.length} of the ${pairs.length} checked not explained by a late commit`, badOrder);
+
+  // again after a resume: only a late commit below the since id (events_since's rule), which the client drops
+  const repeats = rtClients.flatMap((c) => c.repeats);
+  let badRepeats = [];
+  if (repeats.length) {
+    badRepeats = (await sql(`
+      SELECT p.id, p.since FROM (VALUES ${repeats.map(([id, since]) => `(${id}, ${since ?? 0})`).join(',')}) p(id, since)
+        LEFT JOIN multistore.events a ON a.id = p.since LEFT JOIN multistore.events l ON l.id = p.id
+       WHERE a.id IS NULL OR l.id IS NULL OR l.id >= a.id OR l.xid = a.xid OR pg_visible_in_snapshot(l.xid, a.snapshot)`))
+      .map(([id, since]) => `event ${id} again after resuming from ${since}`);
+  }
+  ok(badRepeats.length === 0, `an event came again after a resume only as a late commit below the resume point (${rtKept.repeats} such, dropped by id)`, badRepeats);
+
+  // nothing a client may not see; everything it may see that began while it was there (or resumed across)
+  const leaks = [];
+  const missing = [];
+  let mustSee = 0;
+  let ownCreated = 0;
+  const missingCreated = [];
+  for (const c of rtClients) {
+    if (c.start === null) continue;
+    for (const id of c.got.keys()) {
+      const e = log.get(id);
+      if (!e) leaks.push(`${rtName(c)}: event ${id}, not in the log`);
+      else if (!maySee(c, e)) leaks.push(`${rtName(c)}: event ${id} (${e.type} at ${e.store} of user ${e.user || '-'})`);
+    }
+    const until = (c.end ?? Date.now()) - RT_MARGIN_MS;
+    for (const [id, e] of log) {
+      if (e.at < c.start || e.at > until || !maySee(c, e)) continue;
+      mustSee += 1;
+      const own = e.type === 'order.created' && c.user && c.user !== manager;
+      if (own) ownCreated += 1;
+      if (!c.got.has(id)) {
+        const where = c.conns.map((k) => `[${k.since ?? 'new'}: ${k.ready === null ? 'never ready' : `${k.ready - c.start}..${(k.closed ?? Date.now()) - c.start} ms`}]`).join(' ');
+        (own ? missingCreated : missing).push(`${rtName(c)}: event ${id} (${e.type} at ${e.store}, ${e.at - c.start} ms after it began; connections ${where})`);
+      }
+    }
+  }
+  ok(leaks.length === 0, 'no client received an event it may not see (another customer\'s order, a store it does not watch, an order event without a session)', leaks);
+  ok(missingCreated.length === 0, `each customer's client, connected or resumed across the placing of an order of theirs, received its order.created (${ownCreated})`, missingCreated);
+  ok(missing.length === 0 && mustSee > 0, `no gap: every other event a client may see whose transaction began while it was connected or resumed across reached it (${mustSee - ownCreated})`, missing);
+}
+
 /*
  * THE TRAFFIC TABLE: one line per class.  rate: operations per second (before
  * SOAK_RATE_SCALE); cap: operations of the class in flight at most; op: one
- * operation (returns 'skip' when it has nothing to work on).  About 30
- * requests per second in all at scale 1.
+ * operation (returns 'skip' when it has nothing to work on).  About 32
+ * requests per second in all at scale 1, and 20 realtime streams.
  */
 const CLASSES = [
   { name: 'reads', rate: 12, cap: 24, op: readOp },
@@ -438,20 +1038,8 @@ const CLASSES = [
   { name: 'payment re-deliveries', rate: 0.3, cap: 4, op: redeliverOp },
   { name: 'manager', rate: 1, cap: 4, op: managerOp },
   { name: 'accounts', rate: 0.1, cap: 2, op: accountOp },
-  // --- PLUG-IN POINT: the classes of unfinished issues.  Each becomes a line
-  // like those above when its routes exist on the branch; until then it is
-  // listed in the report as not run.
-  //   issue 7: Strapi product webhooks, POST /webhooks/product-updated with the
-  //     STRAPI_WEBHOOK_SECRET header: entry.update of the sample products
-  //     (price, name), re-delivered and out of order now and then; at the end,
-  //     each product's row equals the newest delivery by entry.updatedAt.
-  { name: 'product webhooks', pending: 'issue 7 (Strapi product webhooks) is not on this branch' },
-  //   issue 8: realtime clients, N customers holding a WebSocket (/ws, ticket
-  //     from POST /api/realtime/ticket) or an SSE stream (/api/events) for the
-  //     whole run, reconnecting with Last-Event-ID now and then; at the end,
-  //     every order change of theirs in the event log reached them once.
-  //     Their sockets count in the proxy's descriptors: sample them apart.
-  { name: 'realtime clients', pending: 'issue 8 (WebSocket/SSE) is not on this branch' },
+  { name: 'product webhooks', rate: 1, cap: 4, op: webhookOp },
+  { name: 'realtime clients', rate: 0.2, cap: 4, op: realtimeOp },
 ];
 
 // --- the steady schedule --------------------------------------------------------------------
@@ -497,25 +1085,32 @@ function procSample() {
 }
 let lastRequests = 0;
 let lastAt = Date.now();
-function takeSample() {
+// the realtime streams the clients hold and the proxy's gauges, with every sample
+let gaugeDrift = 0;
+async function takeSample() {
   let s;
   try { s = procSample(); } catch (e) {
     // crashed, or killed from outside: nothing this run measures from now on would mean anything
     console.log(`Bail out! the proxy ${PROXY_PID} is gone after ${elapsed().toFixed(0)} s (${e.code || e.message}): see its log`);
     process.exit(1);
   }
+  const streams = rtOpen().length;
+  const g = rtClients.length ? await rtGauges() : { websocket: 0, sse: 0 };
+  gaugeDrift = Math.max(gaugeDrift, Math.abs(g.websocket + g.sse - streams));
   const now = Date.now();
   const lat = interval.lat.sort((a, b) => a - b);
   const row = { t: elapsed(), ...s, requests: requestsTotal, rps: (requestsTotal - lastRequests) / ((now - lastAt) / 1000),
-    p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), errors: interval.errors };
+    p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), errors: interval.errors, streams, gaugeWs: g.websocket, gaugeSse: g.sse };
   lastRequests = requestsTotal; lastAt = now;
   interval = { lat: [], errors: 0 };
   samples.push(row);
   if (!mappingsAtWarmup && row.t >= WARMUP_S) { try { mappingsAtWarmup = mappings(); } catch { /* gone */ } }
   appendFileSync(CSV, `${row.t.toFixed(1)},${row.rss},${row.hwm},${row.fds},${row.threads},${row.requests},${row.rps.toFixed(1)},`
-    + `${Number.isNaN(row.p50) ? '' : row.p50.toFixed(2)},${Number.isNaN(row.p99) ? '' : row.p99.toFixed(2)},${row.errors}\n`);
+    + `${Number.isNaN(row.p50) ? '' : row.p50.toFixed(2)},${Number.isNaN(row.p99) ? '' : row.p99.toFixed(2)},${row.errors},`
+    + `${row.streams},${row.gaugeWs},${row.gaugeSse}\n`);
   if (samples.length % Math.max(1, Math.round(300 / SAMPLE_S)) === 1) {
-    diag(`${row.t.toFixed(0)} s: RSS ${(row.rss / 1024).toFixed(1)} MiB, ${row.fds} fds, ${row.threads} threads, ${row.rps.toFixed(1)} req/s, p99 ${row.p99?.toFixed(1)} ms, ${errorsTotal} errors so far`);
+    diag(`${row.t.toFixed(0)} s: RSS ${(row.rss / 1024).toFixed(1)} MiB, ${row.fds} fds (${row.streams} realtime streams), ${row.threads} threads, `
+      + `${row.rps.toFixed(1)} req/s, p99 ${row.p99?.toFixed(1)} ms, ${errorsTotal} errors so far`);
   }
 }
 
@@ -657,14 +1252,16 @@ async function checks(initial) {
     SELECT inv.store_id, inv.product_id, inv.on_hand, coalesce(sold.sold, 0) FROM inv LEFT JOIN sold USING (store_id, product_id)`);
   const ledger = [];
   const setWrong = [];
+  const cmsStock = now.filter(([, product]) => product.startsWith(CMS_PREFIX)).length;
   for (const [store, product, onHand, sold] of now) {
     const k = `${store}/${product}`;
+    if (product.startsWith(CMS_PREFIX)) continue; // Strapi's stock of the soak's documents: cmsChecks
     if (inventorySet.has(k)) {
       if (Number(onHand) !== inventorySet.get(k) || Number(sold) !== 0) setWrong.push(`${k}: on hand ${onHand}, sold ${sold}; the manager set ${inventorySet.get(k)} last`);
     } else if (Number(onHand) + Number(sold) !== initial.get(k)) ledger.push(`${k}: on hand ${onHand} + sold ${sold} <> stocked ${initial.get(k)}`);
   }
-  if (now.length !== initial.size) ledger.push(`${now.length} stock rows now, ${initial.size} before`);
-  ok(ledger.length === 0, `for each of the ${now.length - inventorySet.size} stocks the manager did not set, on hand + sold = what was stocked before the run`, ledger);
+  if (now.length - cmsStock !== initial.size) ledger.push(`${now.length - cmsStock} stock rows now (besides the CMS documents' ${cmsStock}), ${initial.size} before`);
+  ok(ledger.length === 0, `for each of the ${now.length - cmsStock - inventorySet.size} stocks the manager did not set, on hand + sold = what was stocked before the run`, ledger);
   ok(setWrong.length === 0, `each of the ${inventorySet.size} stocks the manager set holds the last value it was answered 200 for`, setWrong);
   for (const [store, product, onHand, sold] of now.filter(([, p]) => p.startsWith('soak_scarce'))) {
     diag(`scarce stock ${store}/${product}: stocked ${initial.get(`${store}/${product}`)}, sold ${sold}, on hand ${onHand}`);
@@ -749,10 +1346,21 @@ function routeTable() {
   for (const r of rows) {
     diag(`${r.route.padEnd(50)} ${String(r.n).padStart(8)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${r.max.toFixed(1).padStart(8)}  ${r.statuses}`);
   }
-  writeFileSync(`${OUT}/routes.tsv`, `route\trequests\tp50_ms\tp99_ms\tmax_ms\terrors\n${rows.map((r) =>
+  // realtime: from an event's at (the start of the transaction that wrote it) to a client, live events only
+  const delivery = Object.entries(rtDelivery).filter(([, lat]) => lat.length).map(([kind, lat]) => {
+    lat.sort((a, b) => a - b);
+    return { route: `realtime delivery: ${kind === 'order' ? 'order.*' : 'inventory.changed'}`, n: lat.length,
+      p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), max: lat[lat.length - 1], errors: 0 };
+  });
+  if (delivery.length) {
+    diag('--- realtime delivery (event\'s at, its transaction\'s start, to the client; ms; events, not requests)');
+    for (const r of delivery) diag(`${r.route.padEnd(50)} ${String(r.n).padStart(8)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${r.max.toFixed(1).padStart(8)}`);
+  }
+  writeFileSync(`${OUT}/routes.tsv`, `route\trequests\tp50_ms\tp99_ms\tmax_ms\terrors\n${[...rows, ...delivery].map((r) =>
     `${r.route}\t${r.n}\t${r.p50.toFixed(2)}\t${r.p99.toFixed(2)}\t${r.max.toFixed(2)}\t${r.errors}`).join('\n')}\n`);
   return rows;
 }
+const rtP99 = (kind) => (rtDelivery[kind].length ? quantile(rtDelivery[kind], 0.99).toFixed(0) : '-');
 
 async function main() {
   console.log(`# soak: ${SECONDS} s of mixed traffic against ${BASE.origin} (proxy pid ${PROXY_PID}), database ${new URL(DB).pathname.slice(1)}; `
@@ -777,27 +1385,39 @@ async function main() {
   const health = await call('GET /health', 'GET', '/health');
   ok(health.status === 200, `the proxy is healthy before the run: ${health.status ?? health.error}`);
 
-  for (const k of CLASSES.filter((c) => c.pending)) diag(`traffic class "${k.name}" not run: ${k.pending}`);
   // SOAK_CLASSES=checkouts,reads runs only those (to find which traffic a trend follows)
   const only = env.SOAK_CLASSES ? env.SOAK_CLASSES.split(',').map((n) => n.trim()) : undefined;
-  const active = CLASSES.filter((c) => !c.pending && (!only || only.includes(c.name)));
+  const active = CLASSES.filter((c) => !only || only.includes(c.name));
   if (only && active.length !== only.length) {
-    console.log(`Bail out! SOAK_CLASSES names a class that is not in the table (${CLASSES.filter((c) => !c.pending).map((c) => c.name).join(', ')})`);
+    console.log(`Bail out! SOAK_CLASSES names a class that is not in the table (${CLASSES.map((c) => c.name).join(', ')})`);
     process.exit(2);
   }
+  const running = (name) => active.some((k) => k.name === name);
   diag(`traffic classes: ${active.map((k) => `${k.name} ${(k.rate * SCALE).toFixed(2)}/s`).join(', ')}`);
+  if (running('product webhooks')) {
+    await cmsSetup();
+    diag(`product webhooks: ${cmsDocs.length} documents of the soak's own (${CMS_PREFIX}*), each delivered once`);
+  }
+  if (running('realtime clients')) {
+    ok(await rtSetup(), `${RT_WS} WebSocket and ${RT_SSE} SSE realtime clients are open before the traffic starts`, rtUnexpected);
+  }
 
-  writeFileSync(CSV, 'elapsed_s,rss_kib,hwm_kib,fds,threads,requests,rps,p50_ms,p99_ms,errors\n');
-  takeSample();
+  writeFileSync(CSV, 'elapsed_s,rss_kib,hwm_kib,fds,threads,requests,rps,p50_ms,p99_ms,errors,rt_streams,rt_gauge_ws,rt_gauge_sse\n');
+  await takeSample();
   const sampler = setInterval(takeSample, SAMPLE_S * 1000);
   const loops = active.map(runClass);
   await sleep(SECONDS * 1000);
   stopping = true;
   clearInterval(sampler);
-  takeSample();
+  await takeSample();
   await Promise.all(loops);
   const drained = await Promise.race([Promise.all([...inFlight]).then(() => true), sleep(DRAIN_MS).then(() => false)]);
   ok(drained, `every operation in flight when the traffic stopped finished within ${DRAIN_MS / 1000} s`);
+  const flat = flatness();
+  if (rtClients.length) {
+    diag(`realtime gauges against the clients' own count, at the samples: at most ${gaugeDrift} apart (streams opening or closing at that moment)`);
+    await rtEnd();
+  }
 
   const rows = routeTable();
   diag('--- traffic classes');
@@ -811,7 +1431,6 @@ async function main() {
   ok((counters.ordersPlaced ?? 0) >= SECONDS * SCALE * 0.3 && (counters.paid ?? 0) > 0,
     `the run did real work: ${requestsTotal} requests, ${counters.ordersPlaced ?? 0} orders, ${counters.paid ?? 0} paid, ${counters.outOfStock ?? 0} out_of_stock`);
 
-  const flat = flatness();
   let alive = false;
   try { alive = !/^State:\s+[ZX]/m.test(readFileSync(`/proc/${PROXY_PID}/status`, 'utf8')); } catch { /* gone */ }
   ok(alive, `the proxy is the same process (pid ${PROXY_PID}) at the end`);
@@ -819,6 +1438,8 @@ async function main() {
   ok(end.status === 200, `GET /health answers 200 at the end: ${end.status ?? end.error}`);
 
   await checks(initial);
+  if (running('product webhooks')) await cmsChecks();
+  if (rtClients.length) await rtChecks();
   agent.destroy();
 
   const first = samples.find((s) => s.t >= WARMUP_S) ?? samples[0];
@@ -829,7 +1450,9 @@ async function main() {
   const summary = `soak: ${failures ? 'FAILED' : 'passed'} ${tests - failures}/${tests} checks in ${elapsed().toFixed(0)} s; `
     + `${requestsTotal} requests (${(requestsTotal / SECONDS).toFixed(1)}/s), ${counters.ordersPlaced ?? 0} orders, ${counters.paid ?? 0} paid; `
     + `RSS ${(first.rss / 1024).toFixed(1)} -> ${(last.rss / 1024).toFixed(1)} MiB (thirds ${flat.rss0 ? `${(flat.rss0 / 1024).toFixed(1)} -> ${(flat.rss1 / 1024).toFixed(1)}` : '?'}), `
-    + `fds ${first.fds} -> ${last.fds}; worst p99 ${worst.p99.toFixed(1)} ms (${worst.route})`;
+    + `fds ${first.fds} -> ${last.fds}; ${cmsDeliveries} Strapi deliveries; ${rtClients.reduce((a, c) => a + c.got.size, 0)} realtime events to `
+    + `${rtClients.reduce((a, c) => a + c.conns.length, 0)} connections (p99 ${rtP99('order')} ms order, ${rtP99('inventory')} ms stock); `
+    + `worst p99 ${worst.p99.toFixed(1)} ms (${worst.route})`;
   writeFileSync(`${OUT}/summary.txt`, `${summary}\n`);
   console.log(`# ${summary}`);
   process.exit(failures ? 1 : 0);
