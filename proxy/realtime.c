@@ -8,15 +8,15 @@
  * of a lower id whose transaction committed later) and sends each event to
  * every client the rule lets see it, in id order.  It reads every
  * REALTIME_POLL_INTERVAL_MS, at once when a NOTIFY says that an order or
- * session event committed (stock events, by default, have none), and
- * after reconnecting when its connection broke (the database restarts, its backend is
- * terminated; with backoff).  So a client that keeps the highest id it has
- * seen and resumes from it misses nothing: whatever has a lower id and is
- * not sent yet is a late commit, which events_since sends again.  The
- * reads overlap each other, and a client's own catch-up (since=,
- * Last-Event-ID) overlaps the live stream: the listener remembers the last
- * 65,536 ids it delivered and a resuming client the ids its catch-up sent,
- * so each event reaches each client once.
+ * session event committed (stock events, by default, have none), and after
+ * reconnecting when its connection broke (the database restarts, its
+ * backend is terminated; with backoff).  So a client that keeps the
+ * highest id it has seen and resumes from it misses nothing: whatever has
+ * a lower id and is not sent yet is a late commit, which events_since
+ * sends again.  The reads overlap each other, and a client's own catch-up
+ * (since=, Last-Event-ID) overlaps the live stream: the listener remembers
+ * the last 65,536 ids it delivered and a resuming client the ids its
+ * catch-up sent, so each event reaches each client once.
  *
  * Slow clients.  What a client has not read stays queued on our side up
  * to REALTIME_SEND_BUFFER bytes; past that its socket is closed with 1013
