@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "jwt.h"
 #include "params.h"
 
 /* A setting's value, or NULL when unset or empty */
@@ -50,6 +51,20 @@ Dup(const char *v)
 	return v ? strdup(v) : NULL;
 }
 
+/* Is text short enough for a token's iss or aud, and free of control characters? */
+static bool
+ClaimTextFits(const char *text)
+{
+	size_t len = strlen(text);
+
+	if (len > JWT_CLAIM_TEXT_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char) text[i] < 0x20 || text[i] == 0x7f)
+			return false;
+	return true;
+}
+
 bool
 ConfigLoad(Config *c, GetEnv getenv_fn, char *err, size_t errlen)
 {
@@ -86,11 +101,23 @@ ConfigLoad(Config *c, GetEnv getenv_fn, char *err, size_t errlen)
 		strdup(ConfigValue(getenv_fn, "JWT_ISSUER") ? ConfigValue(getenv_fn, "JWT_ISSUER") : "multistore");
 	c->jwt_audience = strdup(ConfigValue(getenv_fn, "JWT_AUDIENCE") ? ConfigValue(getenv_fn, "JWT_AUDIENCE")
 																	: "multistore-api");
-	/* both go into every token's JSON: jansson refuses text that is not UTF-8 */
+	/*
+	 * Both go into every token's JSON: jansson refuses text that is not
+	 * UTF-8, and longer ones (a control character is escaped in six bytes)
+	 * would make tokens past what JwtVerify reads (JWT_MAX_BYTES): every
+	 * login would mint a token no request can use.
+	 */
 	if (!Utf8IsValid(c->jwt_issuer, strlen(c->jwt_issuer)) ||
 		!Utf8IsValid(c->jwt_audience, strlen(c->jwt_audience)))
 	{
 		snprintf(err, errlen, "JWT_ISSUER and JWT_AUDIENCE must be UTF-8 text");
+		return false;
+	}
+	if (!ClaimTextFits(c->jwt_issuer) || !ClaimTextFits(c->jwt_audience))
+	{
+		snprintf(err, errlen,
+				 "JWT_ISSUER and JWT_AUDIENCE must be at most %d bytes each, without control characters",
+				 JWT_CLAIM_TEXT_MAX);
 		return false;
 	}
 	if (!ConfigReadInt(getenv_fn, "ACCESS_TOKEN_TTL", 900, 60, 86400, &c->access_token_ttl, err, errlen) ||

@@ -16,6 +16,7 @@
 
 #define JWT_LEEWAY_SECONDS 30
 #define JWT_MAX_BYTES	   4096
+#define JWT_CLAIM_TEXT_MAX 256 /* bytes of JWT_ISSUER, JWT_AUDIENCE: their tokens stay under JWT_MAX_BYTES */
 
 typedef struct JwtKey
 {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "config.h"
+#include "jwt.h"
 #include "tap.h"
 
 static const char *const *fake_env;
@@ -97,6 +98,29 @@ main(void)
 	ConfigFree(&c);
 	ok(!Load(bad_level, &c, err) && strstr(err, "LOG_LEVEL"), "an unknown LOG_LEVEL is refused: %s", err);
 	ConfigFree(&c);
+	{
+		/* an issuer or audience that would make tokens longer than JwtVerify reads */
+		char			  longest[JWT_CLAIM_TEXT_MAX + 2];
+		const char *const long_iss[] = {
+			"DATABASE_URL", "x",	 "JWT_SECRET", "0123456789abcdef0123456789abcdef",
+			"JWT_ISSUER",	longest, NULL};
+		static const char *const ctl_aud[] = {
+			"DATABASE_URL", "x",	   "JWT_SECRET", "0123456789abcdef0123456789abcdef",
+			"JWT_AUDIENCE", "api\x01", NULL};
+
+		memset(longest, 'i', JWT_CLAIM_TEXT_MAX);
+		longest[JWT_CLAIM_TEXT_MAX] = '\0';
+		ok(Load(long_iss, &c, err), "a JWT_ISSUER of %d bytes is taken: %s", JWT_CLAIM_TEXT_MAX, err);
+		ConfigFree(&c);
+		longest[JWT_CLAIM_TEXT_MAX] = 'i';
+		longest[JWT_CLAIM_TEXT_MAX + 1] = '\0';
+		ok(!Load(long_iss, &c, err) && strstr(err, "JWT_ISSUER and JWT_AUDIENCE must be at most 256 bytes"),
+		   "one byte more is refused: %s", err);
+		ConfigFree(&c);
+		ok(!Load(ctl_aud, &c, err) && strstr(err, "without control characters"),
+		   "a control character in JWT_AUDIENCE is refused: %s", err);
+		ConfigFree(&c);
+	}
 	ok(strchr(err, '\n') == NULL, "every message is one line");
 	return done_testing();
 }
