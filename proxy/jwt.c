@@ -33,6 +33,19 @@ Base64UrlEncode(const unsigned char *in, size_t len, char *out)
 	return (size_t) n;
 }
 
+/* The value of a base64url character, or -1 */
+static int
+Sextet(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '-' ? 62 : c == '_' ? 63 : -1;
+}
+
 long
 Base64UrlDecode(const char *in, size_t len, unsigned char *out, size_t out_size)
 {
@@ -44,13 +57,16 @@ Base64UrlDecode(const char *in, size_t len, unsigned char *out, size_t out_size)
 	if (len % 4 == 1 || (len + 3) / 4 * 3 > out_size)
 		return -1;
 	for (size_t i = 0; i < len; i++)
-	{
-		char c = in[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-			  c == '_'))
+		if (Sextet(in[i]) < 0)
 			return -1;
-	}
+	/*
+	 * The bits of the last character past the last byte must be zero (RFC
+	 * 4648 3.5): otherwise several texts decode alike, and one signed token
+	 * would have other spellings that verify too.
+	 */
+	if ((len % 4 == 2 && (Sextet(in[len - 1]) & 0x0f) != 0) ||
+		(len % 4 == 3 && (Sextet(in[len - 1]) & 0x03) != 0))
+		return -1;
 	buf = malloc(padded + 1);
 	for (size_t i = 0; i < len; i++)
 		buf[i] = in[i] == '-' ? '+' : in[i] == '_' ? '/' : in[i];

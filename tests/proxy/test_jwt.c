@@ -88,6 +88,17 @@ main(void)
 	copy[strlen(copy) - 10] = '\0';
 	is_int(Verify(copy), JWT_INVALID, "a truncated token is refused");
 	free(copy);
+	{
+		/* the signature's 43rd character carries 2 bits past its 32 bytes: set one, the bytes stay alike */
+		static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+		size_t			  last;
+
+		copy = strdup(t);
+		last = strlen(copy) - 1;
+		copy[last] = alphabet[(strchr(alphabet, copy[last]) - alphabet) | 1];
+		is_int(Verify(copy), JWT_INVALID, "another spelling of the same signature is refused");
+		free(copy);
+	}
 	free(t);
 
 	/* claims */
@@ -188,6 +199,9 @@ main(void)
 		is_int(Base64UrlDecode("YWI", 3, out, sizeof(out)), 2, "YWI decodes to two bytes");
 		is_int(Base64UrlDecode("Y", 1, out, sizeof(out)), -1, "one character cannot be");
 		is_int(Base64UrlDecode("-_-_", 4, out, sizeof(out)), 3, "- and _ are the url alphabet");
+		is_int(Base64UrlDecode("YR", 2, out, sizeof(out)), -1, "YR (a with 4 stray bits) is not canonical");
+		is_int(Base64UrlDecode("YWJ", 3, out, sizeof(out)), -1,
+			   "YWJ (ab with 2 stray bits) is not canonical");
 	}
 	return done_testing();
 }
