@@ -38,7 +38,7 @@ static const char *const cache_headers[] = {
 };
 
 /* A client's X-Request-Id is kept only when it is short and plain */
-static bool
+bool
 RequestIdIsSane(const char *id)
 {
 	size_t len = id ? strlen(id) : 0;
@@ -81,8 +81,8 @@ NextRandom(void)
 }
 
 /* A random UUID (version 4) as the request id */
-static void
-NewRequestId(char *out, size_t size)
+void
+RequestNewId(char *out, size_t size)
 {
 	unsigned char b[16];
 	uint64_t	  r[2] = {NextRandom(), NextRandom()};
@@ -350,8 +350,8 @@ CheckFraming(Request *req, const char *version)
 }
 
 /* Is the Content-Type JSON (application/json, optionally ;charset=utf-8)? */
-static bool
-IsJsonContentType(const char *ct)
+bool
+RequestIsJsonContentType(const char *ct)
 {
 	const char *p;
 
@@ -527,7 +527,7 @@ Begin(Request *req, const char *url, const char *method, const char *version)
 	if (RequestIdIsSane(client_id))
 		snprintf(req->request_id, sizeof(req->request_id), "%s", client_id);
 	else
-		NewRequestId(req->request_id, sizeof(req->request_id));
+		RequestNewId(req->request_id, sizeof(req->request_id));
 	if (info && info->client_addr && info->client_addr->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *) info->client_addr)->sin_addr, peer, sizeof(peer));
 	else if (info && info->client_addr && info->client_addr->sa_family == AF_INET6)
@@ -594,7 +594,7 @@ Begin(Request *req, const char *url, const char *method, const char *version)
 		if (!req->failed && declared > req->body_limit)
 			RequestFail(req, 413, "payload_too_large", "the request body is too large");
 		else if (!req->failed && has_body && RouteTakesBody(route) &&
-				 !IsJsonContentType(
+				 !RequestIsJsonContentType(
 					 MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
 			RequestFail(req, 415, "unsupported_media_type", "the request body must be application/json");
 	}
@@ -651,8 +651,8 @@ TakeBody(Request *req, const char *data, size_t size)
 }
 
 /* Checks that the body is one JSON value with no duplicate keys */
-static bool
-CheckJsonBody(Request *req)
+bool
+RequestCheckJsonBody(Request *req)
 {
 	json_error_t error;
 	json_t		*doc;
@@ -967,7 +967,7 @@ Dispatch(Request *req)
 	/* a signed route authenticates its caller before anything reads the body */
 	if (route->access == ACCESS_PAYMENT && !CheckPaymentSignature(req))
 		return RespondError(req);
-	if (RouteTakesBody(route) && !CheckJsonBody(req))
+	if (RouteTakesBody(route) && !RequestCheckJsonBody(req))
 		return RespondError(req);
 	if (!ParamsBind(route, &req->match, &req->query, req->body, req->session_id[0] ? req->session_id : NULL,
 					req->headers, values, &req->error))

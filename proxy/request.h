@@ -92,4 +92,18 @@ extern enum MHD_Result RequestQueue(Request *req, int status, struct MHD_Respons
 /* Sets req->error (and req->failed) */
 extern void RequestFail(Request *req, int status, const char *code, const char *message);
 
+/* The request's own parsers (pure; fuzzed by tests/fuzz/fuzz_headers.c and fuzz_json_body.c) */
+
+/* Is a client's X-Request-Id short and plain enough to be kept? */
+extern bool RequestIdIsSane(const char *id);
+
+/* Writes a random UUID (version 4), the request id of a request without a sane one */
+extern void RequestNewId(char *out, size_t size);
+
+/* Is the Content-Type JSON (application/json, optionally ;charset=utf-8)? */
+extern bool RequestIsJsonContentType(const char *ct);
+
+/* Is req->body one JSON value without duplicate keys?  Else 400 invalid_json in req->error */
+extern bool RequestCheckJsonBody(Request *req);
+
 #endif /* PROXY_REQUEST_H */

@@ -11,14 +11,14 @@
  *	  6 X-Forwarded-For			 7 TRUSTED_PROXIES		 8 an address
  *	  9 METRICS_ALLOW			10 Content-Type			11 Idempotency-Key
  *	  the rest: a response body, for its ETag.
- * RequestIdIsSane and IsJsonContentType are static in request.c: it is
- * included here (scripts/fuzz then links no request.o).  Where a rule is
- * simple enough, an oracle written apart from the proxy says what the
- * answer must be.
+ * Where a rule is simple enough, an oracle written apart from the proxy
+ * says what the answer must be.
  */
-#include "request.c"
+#include <arpa/inet.h>
 
+#include "edge.h"
 #include "fuzz.h"
+#include "request.h"
 
 /* The items of a comma-separated list, trimmed, as edge.c reads them */
 typedef struct Items
@@ -178,7 +178,7 @@ CheckRequestId(const char *client_id)
 	if (sane)
 		snprintf(req.request_id, sizeof(req.request_id), "%s", client_id);
 	else
-		NewRequestId(req.request_id, sizeof(req.request_id));
+		RequestNewId(req.request_id, sizeof(req.request_id));
 	FuzzAssert(RequestIdIsSane(req.request_id), "request id \"%s\"", req.request_id);
 	RequestFail(&req, 400, "validation_failed", "x");
 	text = ErrorBody(&req.error, req.request_id);
@@ -283,7 +283,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   v[9], v[8]);
 	FuzzAssert(EdgeAddressInList(v[7], v[5]) == OracleInList(v[7], v[5]), "EdgeAddressInList(\"%s\", \"%s\")",
 			   v[7], v[5]);
-	FuzzAssert(IsJsonContentType(v[10]) == OracleJsonType(v[10]), "IsJsonContentType(\"%s\")", v[10]);
+	FuzzAssert(RequestIsJsonContentType(v[10]) == OracleJsonType(v[10]), "RequestIsJsonContentType(\"%s\")",
+			   v[10]);
 	CheckIdempotencyKey(v[11]);
 	FieldsFree(&f);
 	return 0;

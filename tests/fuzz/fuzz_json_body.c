@@ -1,22 +1,22 @@
 /*
  * fuzz_json_body.c
- *	  The JSON the proxy reads: request bodies (request.c's CheckJsonBody,
+ *	  The JSON the proxy reads: request bodies (request.c's RequestCheckJsonBody,
  *	  json_loadb with JSON_REJECT_DUPLICATES), a refused call's DETAIL
  *	  (errors.c's ErrorFromDatabase), and what SQL functions answer
  *	  (request.c's RespondDecided, handlers.c's HandleSessionTokens).
  *
  * Input, newline-separated: a SQLSTATE, a message, a flags byte; the rest
- * is the document.  CheckJsonBody, static in request.c, is fuzzed as it
- * is by including request.c here (scripts/fuzz then links no request.o).
+ * is the document.
  * What must hold besides no crash and no leak: every error the proxy
  * makes of the input is UTF-8 text with a body RespondError can send (a
  * code or message cut mid-character once made ErrorBody return NULL,
  * which RespondError strlen()'d), and a session answer gives a token
  * that verifies.
  */
-#include "request.c"
-
 #include "fuzz.h"
+#include "handlers.h"
+#include "jwt.h"
+#include "request.h"
 
 static const char *const request_id = "7d0c3b4a-9f6e-4c2b-8a1d-5e3f2a1b0c9d";
 
@@ -38,14 +38,14 @@ FuzzCheckJsonBody(const char *body, size_t len)
 	memcpy(req.body, body, len);
 	req.body[len] = '\0';
 	req.body_len = len;
-	ok = CheckJsonBody(&req);
-	FuzzAssert(ok == (len > 0 && doc != NULL), "CheckJsonBody says %d, json_loadb %s", (int) ok,
+	ok = RequestCheckJsonBody(&req);
+	FuzzAssert(ok == (len > 0 && doc != NULL), "RequestCheckJsonBody says %d, json_loadb %s", (int) ok,
 			   doc ? "parses" : "does not");
 	if (!ok)
 	{
 		FuzzAssert(req.failed && req.error.status == 400 && strcmp(req.error.code, "invalid_json") == 0,
 				   "refused body: status %d code %s", req.error.status, req.error.code);
-		FuzzCheckError(&req.error, "CheckJsonBody");
+		FuzzCheckError(&req.error, "RequestCheckJsonBody");
 	}
 	json_decref(doc);
 	ErrorClear(&req.error);

@@ -14,12 +14,9 @@
  *   exactly that entry: parsed alone it equals the entry jansson found,
  *   and the slices are in order without overlapping;
  * - the error summary is one line of printable ASCII.
- * strapi_page.c has no I/O and is not among scripts/fuzz's sources: it
- * is included here.
  */
-#include "strapi_page.c"
-
 #include "fuzz.h"
+#include "strapi_page.h"
 
 FUZZ_FIXED_JANSSON_SEED
 
