@@ -1580,6 +1580,23 @@ Tick(Realtime *rt, int64_t now)
 
 /* ---------------------------------------------------------------- the thread */
 
+/*
+ * WaitMs is how long the loop may sleep: until the next read of the log
+ * or the next tick, whichever comes first.  (A fixed timeout of the poll
+ * interval, counted from a wake-up that came a little early, made some
+ * reads a whole interval late.)
+ */
+static int
+WaitMs(Realtime *rt, int64_t last_tick)
+{
+	int64_t now = NowMs();
+	int64_t until = last_tick + TICK_MS;
+
+	if (rt->listener != NULL && rt->next_poll_ms < until)
+		until = rt->next_poll_ms;
+	return until <= now ? 0 : (int) (until - now);
+}
+
 static void *
 Run(void *arg)
 {
@@ -1590,8 +1607,7 @@ Run(void *arg)
 
 	for (;;)
 	{
-		int		n = epoll_wait(rt->epfd, events, 64,
-						   rt->config.poll_interval < TICK_MS ? rt->config.poll_interval : TICK_MS);
+		int		n = epoll_wait(rt->epfd, events, 64, WaitMs(rt, last_tick));
 		int64_t now = NowMs();
 		bool	stop;
 
