@@ -18,7 +18,7 @@
  * NOTIFY and 3,250 with one (BENCHMARKS.md), and the hot product fell
  * from 2,360-2,710 reservations a second to 340-1,320.  A listener reads
  * the log anyway to catch up; it reads it every few milliseconds (the
- * proxy: REALTIME_POLL_INTERVAL_MS, 10), which is how stock events reach
+ * proxy: REALTIME_POLL_INTERVAL_MS, 5), which is how stock events reach
  * it by default, committed ones only like the rest.  A database whose
  * stock changes are few can turn the setting on and have them pushed too.
  * Order, session and access events are rarer and someone waits for

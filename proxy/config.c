@@ -145,7 +145,7 @@ ConfigLoad(Config *c, GetEnv getenv_fn, char *err, size_t errlen)
 					   errlen) ||
 		!ConfigReadInt(getenv_fn, "REALTIME_SSE_HEARTBEAT", 15, 1, 3600, &c->realtime_sse_heartbeat, err,
 					   errlen) ||
-		!ConfigReadInt(getenv_fn, "REALTIME_POLL_INTERVAL_MS", 10, 1, 10000, &c->realtime_poll_interval, err,
+		!ConfigReadInt(getenv_fn, "REALTIME_POLL_INTERVAL_MS", 5, 1, 10000, &c->realtime_poll_interval, err,
 					   errlen) ||
 		!ConfigReadInt(getenv_fn, "REALTIME_MAX_PER_USER", 8, 1, 100000, &c->realtime_max_per_user, err,
 					   errlen) ||
