@@ -44,6 +44,7 @@ clean: proxy-clean
 proxy-clean:
 	$(MAKE) -C proxy clean
 	$(MAKE) -C tests/concurrency clean
+	$(MAKE) -C tests/bench clean
 
 # Installs what is missing, builds, starts a throwaway cluster under .run/
 # (or uses $DATABASE_URL), loads the sample data, runs the proxy on :4000.
