@@ -149,6 +149,7 @@ struct Realtime
 	int64_t					next_connect_ms;
 	int						backoff_ms;
 	bool					connected_once;
+	unsigned				adopted;   /* WebSockets adopted so far, which spreads their pings */
 	unsigned				trim_high; /* most streams open at once since the last trim */
 	int64_t					last_trim_ms;
 	int64_t				   *seen; /* open-addressing set of delivered ids, and its FIFO */
@@ -1432,6 +1433,23 @@ Replay(Realtime *rt, RtClient *c)
 	c->replay_done = true;
 }
 
+/*
+ * FirstPingMs is when a new WebSocket gets its first ping: somewhere in the
+ * second half of the interval, spread by the golden ratio over the sockets
+ * adopted, then every interval.  Clients that connect together (all of
+ * them, after a restart) would otherwise be pinged, and answer, in the
+ * same tick, every interval: a thousand pings and pongs in one turn of the
+ * loop held back the events behind them (tens of ms, measured).
+ */
+static int64_t
+FirstPingMs(Realtime *rt)
+{
+	int64_t interval = (int64_t) rt->config.ping_interval * 1000;
+	int64_t half = interval / 2;
+
+	return interval - half + (int64_t) ((uint64_t) (rt->adopted++) * 2654435761u % (uint64_t) (half + 1));
+}
+
 /* A client handed over by an HTTP thread joins the list */
 static void
 Adopt(Realtime *rt, RtClient *c)
@@ -1464,7 +1482,7 @@ Adopt(Realtime *rt, RtClient *c)
 		wslay_event_context_server_init(&c->ws, &callbacks, c);
 		wslay_event_config_set_max_recv_msg_length(c->ws, rt->config.max_message);
 		c->last_heard_ms = now;
-		c->next_ping_ms = now + (int64_t) rt->config.ping_interval * 1000;
+		c->next_ping_ms = now + FirstPingMs(rt);
 		c->interest = EPOLLIN;
 		ev.events = EPOLLIN;
 		ev.data.ptr = c;
@@ -1684,9 +1702,14 @@ Run(void *arg)
 		}
 		if (rt->listener != NULL && now >= rt->next_poll_ms)
 		{
+			/*
+			 * Counted from this read's start: counted from its end, the
+			 * fan-out of what it read (some ms at 1,000 clients) delayed
+			 * the next read by as much.
+			 */
+			rt->next_poll_ms = NowMs() + rt->config.poll_interval;
 			if (!CatchUp(rt))
 				ListenerLost(rt, "reading the log failed");
-			rt->next_poll_ms = NowMs() + rt->config.poll_interval;
 		}
 		if (now - last_tick >= TICK_MS)
 		{
