@@ -76,6 +76,10 @@ struct Reader
 	double	   *latencies; /* ms, one per delivery */
 	long		nlatencies, cap;
 	int			ready;
+	/* per event (by id, from the first one this reader saw): its first and last delivery, ms */
+	long	total;
+	int64_t first_id;
+	double *first, *last;
 	/* "at" text -> epoch ms: every client gets the same event */
 	char	  at_text[AT_TEXT_LEN + 1];
 	double	  at_ms;
@@ -97,7 +101,8 @@ static void
 Die(const char *what)
 {
 	fprintf(stderr, "realtime_bench: %s\n", what);
-	exit(1);
+	/* not exit(): another thread may be using OpenSSL, which exit's handlers tear down */
+	_exit(1);
 }
 
 static double
@@ -189,6 +194,27 @@ WsMask(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, void *user)
 	return RAND_bytes(buf, (int) len) == 1 ? 0 : -1;
 }
 
+/* Widens the span of the event msg (its first and last delivery) by a delivery of latency ms */
+static void
+EventSpan(Reader *r, const uint8_t *msg, size_t len, double ms)
+{
+	const char *key = memmem(msg, len, "\"id\" : ", 7);
+	int64_t		id, i;
+
+	if (key == NULL)
+		Die("an event without an id");
+	id = strtoll(key + 7, NULL, 10);
+	if (r->first_id < 0)
+		r->first_id = id;
+	i = id - r->first_id;
+	if (i < 0 || i >= r->total)
+		return;
+	if (r->last[i] == 0 || ms < r->first[i])
+		r->first[i] = ms;
+	if (ms > r->last[i])
+		r->last[i] = ms;
+}
+
 static void
 WsMessage(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg, void *user)
 {
@@ -229,6 +255,7 @@ WsMessage(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg 
 	}
 	b->latencies[b->nlatencies++] = now - b->at_ms;
 	c->received++;
+	EventSpan(b, arg->msg, arg->msg_length, now - b->at_ms);
 }
 
 /* ---------------------------------------------------------------- the handshake */
@@ -461,7 +488,7 @@ main(int argc, char **argv)
 	Writer	 *w = &the_writer;
 	Reader	  readers[READERS] = {0};
 	Client	 *clients;
-	double	 *all;
+	double	 *all, *first, *last;
 	long	  nall = 0;
 	pthread_t writer;
 	int		  port, nclients, short_clients = 0;
@@ -494,6 +521,12 @@ main(int argc, char **argv)
 			r->clients[k].reader = r;
 		r->port = port;
 		r->store = w->store;
+		r->total = w->total;
+		r->first_id = -1;
+		r->first = calloc((size_t) w->total, sizeof(double));
+		r->last = calloc((size_t) w->total, sizeof(double));
+		if (r->first == NULL || r->last == NULL)
+			Die("out of memory");
 		r->epfd = epoll_create1(0);
 		if (r->epfd < 0 || pthread_create(&r->thread, NULL, ReaderRun, r) != 0)
 			Die("cannot start a reader");
@@ -524,6 +557,27 @@ main(int argc, char **argv)
 		free(readers[t].latencies);
 		close(readers[t].epfd);
 	}
+	/* each event's first and last delivery over both readers (both saw the same first event) */
+	first = calloc((size_t) w->total, sizeof(double));
+	last = calloc((size_t) w->total, sizeof(double));
+	if (first == NULL || last == NULL || readers[0].first_id != readers[READERS - 1].first_id)
+		Die("the readers did not see the same first event");
+	for (long e = 0; e < w->total; e++)
+	{
+		first[e] = INFINITY;
+		for (int t = 0; t < READERS; t++)
+		{
+			if (readers[t].last[e] > 0 && readers[t].first[e] < first[e])
+				first[e] = readers[t].first[e];
+			if (readers[t].last[e] > last[e])
+				last[e] = readers[t].last[e];
+		}
+	}
+	for (int t = 0; t < READERS; t++)
+	{
+		free(readers[t].first);
+		free(readers[t].last);
+	}
 	for (int i = 0; i < nclients; i++)
 	{
 		if (clients[i].received < w->total)
@@ -532,16 +586,21 @@ main(int argc, char **argv)
 		close(clients[i].fd);
 	}
 	qsort(all, (size_t) nall, sizeof(double), CompareDoubles);
+	qsort(first, (size_t) w->total, sizeof(double), CompareDoubles);
+	qsort(last, (size_t) w->total, sizeof(double), CompareDoubles);
 	qsort(w->commit_ms, (size_t) w->total, sizeof(double), CompareDoubles);
-	printf(
-		"{\"clients\":%d,\"readers\":%d,\"rate\":%d,\"seconds\":%ld,\"events\":%ld,\"expected\":%ld,"
-		"\"delivered\":%ld,\"missing\":%ld,\"clientsShort\":%d,\"writeSeconds\":%.3f,\"p50\":%.3f,"
-		"\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f,\"commitP50\":%.3f,\"commitP99\":%.3f,\"commitMax\":%.3f}\n",
-		nclients, READERS, w->rate, w->total / w->rate, w->total, (long) nclients * w->total, nall,
-		(long) nclients * w->total - nall, short_clients, w->seconds, Percentile(all, nall, 50),
-		Percentile(all, nall, 90), Percentile(all, nall, 99), Percentile(all, nall, 100),
-		Percentile(w->commit_ms, w->total, 50), Percentile(w->commit_ms, w->total, 99),
-		Percentile(w->commit_ms, w->total, 100));
+	printf("{\"clients\":%d,\"readers\":%d,\"rate\":%d,\"seconds\":%ld,\"events\":%ld,\"expected\":%ld,"
+		   "\"delivered\":%ld,\"missing\":%ld,\"clientsShort\":%d,\"writeSeconds\":%.3f,\"p50\":%.3f,"
+		   "\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f,\"commitP50\":%.3f,\"commitP99\":%.3f,\"commitMax\":%.3f,"
+		   "\"firstP50\":%.3f,\"firstP99\":%.3f,\"lastP50\":%.3f,\"lastP99\":%.3f}\n",
+		   nclients, READERS, w->rate, w->total / w->rate, w->total, (long) nclients * w->total, nall,
+		   (long) nclients * w->total - nall, short_clients, w->seconds, Percentile(all, nall, 50),
+		   Percentile(all, nall, 90), Percentile(all, nall, 99), Percentile(all, nall, 100),
+		   Percentile(w->commit_ms, w->total, 50), Percentile(w->commit_ms, w->total, 99),
+		   Percentile(w->commit_ms, w->total, 100), Percentile(first, w->total, 50),
+		   Percentile(first, w->total, 99), Percentile(last, w->total, 50), Percentile(last, w->total, 99));
+	free(first);
+	free(last);
 	free(all);
 	free(w->commit_ms);
 	free(clients);
