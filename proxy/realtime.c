@@ -26,6 +26,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h> /* malloc_trim */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +38,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <malloc.h>
 
 #include <jansson.h>
 #include <libpq-fe.h>
