@@ -724,7 +724,11 @@ async function cmsChecks() {
   };
   for (const d of settled) {
     const v = d.v;
-    expectIn(versions, `${d.model}/${d.id}`, `live ${v.live?.u ?? '-'}/${v.live?.p ?? '-'}/${v.live?.ev ?? '-'}, draft ${v.draftU ?? '-'}${v.deleted ? ', deleted' : ''}`, 'version of');
+    // a document that took no delivery yet (the next generation of one deleted near the end) has no row
+    const applied = v.live !== null || v.draftU !== null || v.deleted;
+    expectIn(versions, `${d.model}/${d.id}`, applied
+      ? `live ${v.live?.u ?? '-'}/${v.live?.p ?? '-'}/${v.live?.ev ?? '-'}, draft ${v.draftU ?? '-'}${v.deleted ? ', deleted' : ''}`
+      : 'missing', 'version of');
     if (d.model === 'product') {
       const r = d.row;
       if (r) expectIn(products, d.id, `${r.name} at ${r.price.toFixed(2)}, ${r.published ? 'published' : 'not published'}${r.deleted ? ', deleted' : ''}`, 'product');
