@@ -209,7 +209,7 @@ EventSpan(Reader *r, const uint8_t *msg, size_t len, double ms)
 	i = id - r->first_id;
 	if (i < 0 || i >= r->total)
 		return;
-	if (r->last[i] == 0 || ms < r->first[i])
+	if (ms < r->first[i])
 		r->first[i] = ms;
 	if (ms > r->last[i])
 		r->last[i] = ms;
@@ -219,7 +219,7 @@ static void
 WsMessage(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg, void *user)
 {
 	Client	   *c = user;
-	Reader	   *b = c->reader;
+	Reader	   *r = c->reader;
 	double		now = WallMs();
 	const char *at;
 
@@ -232,30 +232,30 @@ WsMessage(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg 
 		if (!c->ready && memmem(arg->msg, arg->msg_length, "\"ready\"", 7))
 		{
 			c->ready = true;
-			b->ready++;
+			r->ready++;
 		}
 		return;
 	}
 	at += strlen(AT_KEY);
 	if ((const uint8_t *) at + AT_TEXT_LEN > arg->msg + arg->msg_length)
 		Die("an event whose \"at\" is cut short");
-	if (memcmp(at, b->at_text, AT_TEXT_LEN) != 0)
+	if (memcmp(at, r->at_text, AT_TEXT_LEN) != 0)
 	{
-		memcpy(b->at_text, at, AT_TEXT_LEN);
-		b->at_ms = ParseAt(b->at_text);
-		if (b->at_ms < 0)
+		memcpy(r->at_text, at, AT_TEXT_LEN);
+		r->at_ms = ParseAt(r->at_text);
+		if (r->at_ms < 0)
 			Die("an event whose \"at\" is not a UTC time with milliseconds");
 	}
-	if (b->nlatencies == b->cap)
+	if (r->nlatencies == r->cap)
 	{
-		b->cap = b->cap ? b->cap * 2 : 1 << 20;
-		b->latencies = realloc(b->latencies, b->cap * sizeof(double));
-		if (b->latencies == NULL)
+		r->cap = r->cap ? r->cap * 2 : 1 << 20;
+		r->latencies = realloc(r->latencies, r->cap * sizeof(double));
+		if (r->latencies == NULL)
 			Die("out of memory");
 	}
-	b->latencies[b->nlatencies++] = now - b->at_ms;
+	r->latencies[r->nlatencies++] = now - r->at_ms;
 	c->received++;
-	EventSpan(b, arg->msg, arg->msg_length, now - b->at_ms);
+	EventSpan(r, arg->msg, arg->msg_length, now - r->at_ms);
 }
 
 /* ---------------------------------------------------------------- the handshake */
@@ -523,10 +523,15 @@ main(int argc, char **argv)
 		r->store = w->store;
 		r->total = w->total;
 		r->first_id = -1;
-		r->first = calloc((size_t) w->total, sizeof(double));
-		r->last = calloc((size_t) w->total, sizeof(double));
+		r->first = malloc((size_t) w->total * sizeof(double));
+		r->last = malloc((size_t) w->total * sizeof(double));
 		if (r->first == NULL || r->last == NULL)
 			Die("out of memory");
+		for (long e = 0; e < w->total; e++)
+		{
+			r->first[e] = INFINITY;
+			r->last[e] = -INFINITY;
+		}
 		r->epfd = epoll_create1(0);
 		if (r->epfd < 0 || pthread_create(&r->thread, NULL, ReaderRun, r) != 0)
 			Die("cannot start a reader");
@@ -558,23 +563,17 @@ main(int argc, char **argv)
 		close(readers[t].epfd);
 	}
 	/* each event's first and last delivery over both readers (both saw the same first event) */
-	first = calloc((size_t) w->total, sizeof(double));
-	last = calloc((size_t) w->total, sizeof(double));
-	if (first == NULL || last == NULL || readers[0].first_id != readers[READERS - 1].first_id)
+	if (readers[0].first_id != readers[READERS - 1].first_id)
 		Die("the readers did not see the same first event");
-	for (long e = 0; e < w->total; e++)
+	first = readers[0].first;
+	last = readers[0].last;
+	for (int t = 1; t < READERS; t++)
 	{
-		first[e] = INFINITY;
-		for (int t = 0; t < READERS; t++)
+		for (long e = 0; e < w->total; e++)
 		{
-			if (readers[t].last[e] > 0 && readers[t].first[e] < first[e])
-				first[e] = readers[t].first[e];
-			if (readers[t].last[e] > last[e])
-				last[e] = readers[t].last[e];
+			first[e] = fmin(first[e], readers[t].first[e]);
+			last[e] = fmax(last[e], readers[t].last[e]);
 		}
-	}
-	for (int t = 0; t < READERS; t++)
-	{
 		free(readers[t].first);
 		free(readers[t].last);
 	}
